@@ -107,7 +107,11 @@ export class RecordsFailedError extends TransientError {
   override readonly name = 'RecordsFailedError';
   readonly failed: readonly string[];
   constructor(failed: readonly string[], options?: ErrorOptions) {
-    super(`${failed.length} record(s) could neither be finished nor re-queued: ${failed.join(', ')}`, {}, options);
+    super(
+      `${failed.length} record(s) could neither be finished nor re-queued: ${failed.join(', ')}`,
+      {},
+      options,
+    );
     this.failed = failed;
   }
 }

@@ -1,0 +1,197 @@
+/**
+ * The tracker's configuration, read once from the environment (SPEC 4) and validated. Every
+ * variable is listed here, with its default, and documented in the README.
+ */
+import { ConfigError } from '../errors.js';
+import { type Env, readBool, readEnum, readInt, readMnsName, readString, readUrl } from './env.js';
+import { Secret } from './secret.js';
+
+export type { Env } from './env.js';
+export { Secret } from './secret.js';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Endpoint {
+  readonly protocol: 'http' | 'https';
+  /** host, or host:port */
+  readonly host: string;
+}
+
+export interface WebhookConfig {
+  /** The URL may carry a token in its query: kept secret, logged by host only. */
+  readonly url: Secret<URL>;
+  readonly host: string;
+  /** Standard Webhooks secret bytes (from `whsec_<base64>`), or unsigned when absent. */
+  readonly secret: Secret<Buffer> | undefined;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export interface PollPolicy {
+  readonly minDelayS: number;
+  readonly maxDelayS: number;
+  /** Give up on a task still RUNNING this long after its first check. */
+  readonly trackTimeoutS: number;
+}
+
+export interface Config {
+  readonly das: { readonly endpoint: Endpoint; readonly timeoutMs: number };
+  readonly mns: { readonly endpoint: URL | undefined };
+  readonly trackQueue: string | undefined;
+  readonly notifyTopic: string | undefined;
+  readonly webhook: WebhookConfig | undefined;
+  readonly poll: PollPolicy;
+  readonly summary: { readonly maxFailedSessions: number; readonly showSqlLiterals: boolean };
+  readonly batchConcurrency: number;
+  readonly logLevel: LogLevel;
+}
+
+export const DEFAULT_DAS_ENDPOINT = 'das.cn-shanghai.aliyuncs.com';
+
+/** Bounds and defaults in one place, so the README table and the code cannot drift apart. */
+export const DEFAULTS = {
+  DAS_TIMEOUT_S: 10,
+  POLL_MIN_DELAY_S: 5,
+  POLL_MAX_DELAY_S: 60,
+  TRACK_TIMEOUT_S: 3600,
+  WEBHOOK_TIMEOUT_S: 10,
+  WEBHOOK_MAX_ATTEMPTS: 3,
+  SUMMARY_MAX_FAILED_SESSIONS: 20,
+  BATCH_CONCURRENCY: 4,
+} as const;
+
+/** MNS DelaySeconds upper bound: 604800 s (SendMessage doc, protocols.md 3.4). */
+export const MNS_MAX_DELAY_S = 604_800;
+
+function parseEndpoint(name: string, raw: string): Endpoint {
+  if (/^https?:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `"${raw}" is not a valid URL`);
+    }
+    if (url.pathname !== '/' || url.search !== '') {
+      throw new ConfigError(name, `must be a host or a URL without path or query, got "${raw}"`);
+    }
+    return { protocol: url.protocol === 'http:' ? 'http' : 'https', host: url.host };
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(raw)) {
+    throw new ConfigError(name, `must be a host name or an http(s) URL, got "${raw}"`);
+  }
+  return { protocol: 'https', host: raw };
+}
+
+/** Standard Webhooks secrets are `whsec_` + base64 of 24 to 64 random bytes (spec, "Signature scheme"). */
+function parseWebhookSecret(env: Env): Secret<Buffer> | undefined {
+  const raw = readString(env, 'WEBHOOK_SECRET');
+  if (raw === undefined) return undefined;
+  const encoded = raw.startsWith('whsec_') ? raw.slice('whsec_'.length) : raw;
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(encoded) ? Buffer.from(encoded, 'base64') : undefined;
+  if (bytes === undefined || bytes.length < 24 || bytes.length > 64) {
+    throw new ConfigError(
+      'WEBHOOK_SECRET',
+      'must be whsec_ followed by base64 of 24 to 64 bytes (value not shown)',
+    );
+  }
+  return new Secret(bytes);
+}
+
+function parseWebhook(env: Env): WebhookConfig | undefined {
+  const url = readUrl(env, 'WEBHOOK_URL');
+  const secret = parseWebhookSecret(env);
+  if (url === undefined) {
+    if (secret !== undefined)
+      throw new ConfigError('WEBHOOK_SECRET', 'is set but WEBHOOK_URL is not');
+    return undefined;
+  }
+  return {
+    url: new Secret(url),
+    host: url.host,
+    secret,
+    timeoutMs:
+      readInt(env, 'WEBHOOK_TIMEOUT_S', DEFAULTS.WEBHOOK_TIMEOUT_S, { min: 1, max: 120 }) * 1000,
+    maxAttempts: readInt(env, 'WEBHOOK_MAX_ATTEMPTS', DEFAULTS.WEBHOOK_MAX_ATTEMPTS, {
+      min: 1,
+      max: 10,
+    }),
+  };
+}
+
+function parsePoll(env: Env): PollPolicy {
+  const minDelayS = readInt(env, 'POLL_MIN_DELAY_S', DEFAULTS.POLL_MIN_DELAY_S, {
+    min: 1,
+    max: MNS_MAX_DELAY_S,
+  });
+  const maxDelayS = readInt(
+    env,
+    'POLL_MAX_DELAY_S',
+    Math.max(DEFAULTS.POLL_MAX_DELAY_S, minDelayS),
+    {
+      min: 1,
+      max: MNS_MAX_DELAY_S,
+    },
+  );
+  if (maxDelayS < minDelayS) {
+    throw new ConfigError(
+      'POLL_MAX_DELAY_S',
+      `must be at least POLL_MIN_DELAY_S (${minDelayS}), got ${maxDelayS}`,
+    );
+  }
+  const trackTimeoutS = readInt(env, 'TRACK_TIMEOUT_S', DEFAULTS.TRACK_TIMEOUT_S, {
+    min: 1,
+    max: 30 * 86_400,
+  });
+  return { minDelayS, maxDelayS, trackTimeoutS };
+}
+
+/**
+ * Reads and validates the whole configuration.
+ * @throws ConfigError naming the first variable that is wrong.
+ */
+export function loadConfig(env: Env): Config {
+  const dasRaw = readString(env, 'DAS_ENDPOINT') ?? DEFAULT_DAS_ENDPOINT;
+  const mnsEndpoint = readUrl(env, 'MNS_ENDPOINT');
+  const trackQueue = readMnsName(env, 'TRACK_QUEUE');
+  const notifyTopic = readMnsName(env, 'NOTIFY_TOPIC');
+  const webhook = parseWebhook(env);
+  const config: Config = {
+    das: {
+      endpoint: parseEndpoint('DAS_ENDPOINT', dasRaw),
+      timeoutMs: readInt(env, 'DAS_TIMEOUT_S', DEFAULTS.DAS_TIMEOUT_S, { min: 1, max: 120 }) * 1000,
+    },
+    mns: { endpoint: mnsEndpoint },
+    trackQueue,
+    notifyTopic,
+    webhook,
+    poll: parsePoll(env),
+    summary: {
+      maxFailedSessions: readInt(
+        env,
+        'SUMMARY_MAX_FAILED_SESSIONS',
+        DEFAULTS.SUMMARY_MAX_FAILED_SESSIONS,
+        { min: 0, max: 200 },
+      ),
+      showSqlLiterals: readBool(env, 'SUMMARY_SHOW_SQL_LITERALS', false),
+    },
+    batchConcurrency: readInt(env, 'BATCH_CONCURRENCY', DEFAULTS.BATCH_CONCURRENCY, {
+      min: 1,
+      max: 16,
+    }),
+    logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (config.trackQueue === undefined) {
+    throw new ConfigError(
+      'TRACK_QUEUE',
+      'is required: it carries the checks of tasks that are still RUNNING',
+    );
+  }
+  if (config.notifyTopic === undefined && config.webhook === undefined) {
+    throw new ConfigError(
+      'NOTIFY_TOPIC',
+      'no sink is configured: set NOTIFY_TOPIC and/or WEBHOOK_URL, or nobody hears how a task ended',
+    );
+  }
+  return config;
+}

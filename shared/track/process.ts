@@ -1,0 +1,311 @@
+/**
+ * One record, start to end: check the task (or publish a pending summary), then re-queue or
+ * publish (SPEC 5.1-5.4). Every outcome is a report; the only failure is a record that could
+ * neither be finished nor re-queued, which the invocation turns into an error so the trigger
+ * delivers it again.
+ */
+import type { PollPolicy } from '../config/index.js';
+import type { CredentialSource, Credentials } from '../credentials.js';
+import type { DasApi } from '../das/client.js';
+import { asError, InvalidEventError, TrackerError } from '../errors.js';
+import type { RecordOrigin, TrackRecord } from '../events/parse.js';
+import type { Logger } from '../logger.js';
+import type { Publisher } from '../sinks/publish.js';
+import { type Budget, remainingMs } from '../sinks/types.js';
+import { buildSummary, type SummaryOptions } from '../summary/build.js';
+import type { Outcome, SummaryEvent } from '../summary/model.js';
+import { type CheckOutcome, decide, errorInfo, nextDelayS, startState } from './decide.js';
+import type { Ledger } from './ledger.js';
+import type { NamedTask } from './request.js';
+import type { TrackState } from './state.js';
+
+/** Re-queues a state to be handled again after `delayS` seconds (MNS queue or FC self-invocation). */
+export interface Scheduler {
+  readonly name: string;
+  schedule(state: TrackState, delayS: number): Promise<void>;
+}
+
+export interface TrackerPorts {
+  readonly das: DasApi;
+  readonly credentials: CredentialSource;
+  readonly scheduler: Scheduler;
+  readonly publisher: Publisher;
+  readonly ledger: Ledger;
+  readonly clock: () => number;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly budget: Budget;
+}
+
+export interface TrackerSettings {
+  readonly poll: PollPolicy;
+  readonly summary: SummaryOptions;
+  readonly dasTimeoutMs: number;
+}
+
+export type RecordAction =
+  | 'requeued'
+  | 'published'
+  | 'pending'
+  | 'undeliverable'
+  | 'rejected'
+  | 'duplicate'
+  | 'failed';
+
+export interface RecordReport {
+  readonly index: number;
+  readonly action: RecordAction;
+  readonly TaskId?: string;
+  readonly outcome?: Outcome;
+  readonly delayS?: number;
+  readonly reason?: string;
+}
+
+/** A loggable view of an error: type, code, status, request id, message; no cause, no data. */
+export function errorView(error: unknown): Record<string, unknown> {
+  const e = asError(error);
+  if (!(e instanceof TrackerError)) return { type: e.name, message: e.message };
+  const view: Record<string, unknown> = {
+    type: e.name,
+    message: e.message,
+    retryable: e.retryable,
+  };
+  if (e.code !== undefined) view.code = e.code;
+  if (e.status !== undefined) view.status = e.status;
+  if (e.requestId !== undefined) view.requestId = e.requestId;
+  return view;
+}
+
+/** Keeps the DAS call and one publication attempt inside the invocation's time budget. */
+const MIN_TIME_FOR_CHECK_MS = 1500;
+
+function originFields(origin: RecordOrigin): Record<string, unknown> {
+  return origin.messageId === undefined
+    ? { source: origin.source, index: origin.index }
+    : { source: origin.source, index: origin.index, messageId: origin.messageId };
+}
+
+function taskFields(task: NamedTask): Record<string, unknown> {
+  return task.NodeId === undefined
+    ? { TaskId: task.TaskId, InstanceId: task.InstanceId }
+    : { TaskId: task.TaskId, InstanceId: task.InstanceId, NodeId: task.NodeId };
+}
+
+class RecordRun {
+  readonly #ports: TrackerPorts;
+  readonly #settings: TrackerSettings;
+  readonly #index: number;
+  #log: Logger;
+
+  constructor(ports: TrackerPorts, settings: TrackerSettings, origin: RecordOrigin) {
+    this.#ports = ports;
+    this.#settings = settings;
+    this.#index = origin.index;
+    this.#log = ports.logger.child(originFields(origin));
+  }
+
+  async run(record: TrackRecord): Promise<RecordReport> {
+    if (!record.ok) return this.#invalid(record.reason, record.named);
+    this.#log = this.#log.child(taskFields(record.request));
+    const now = this.#ports.clock();
+    const state = record.state ?? startState(record.request, now, this.#settings.poll);
+    if (state.pending !== undefined) {
+      return this.#publish(
+        state.pending.summary,
+        state,
+        state.pending.delivered,
+        state.pending.attempts,
+        state.pending.giveUpAt,
+      );
+    }
+    if (
+      remainingMs(this.#ports.budget) <
+      Math.min(this.#settings.dasTimeoutMs, 5000) + MIN_TIME_FOR_CHECK_MS
+    ) {
+      // Not enough time left in this invocation to check and act: hand the check to the next one.
+      this.#log.warn(
+        { remainingMs: remainingMs(this.#ports.budget) },
+        'no time left to check; re-queued unchanged',
+      );
+      return this.#schedule(state, this.#settings.poll.minDelayS, undefined);
+    }
+    let credentials: Credentials;
+    try {
+      credentials = await this.#ports.credentials();
+    } catch (thrown) {
+      // Not the task's fault: never an INVALID summary. Fail the record so it is delivered again.
+      this.#log.error({ err: errorView(thrown) }, 'no credentials to call DAS');
+      return {
+        index: this.#index,
+        action: 'failed',
+        TaskId: state.request.TaskId,
+        reason: 'no credentials',
+      };
+    }
+    const check = await this.#check(state, credentials);
+    const decision = decide(
+      state,
+      check,
+      this.#ports.clock(),
+      this.#settings.poll,
+      this.#ports.random,
+    );
+    const progress = decision.state.progress;
+    if (decision.kind === 'wait') {
+      this.#log.info(
+        {
+          checks: decision.state.checks,
+          TaskState: progress?.TaskState,
+          KillSuccessCount: progress?.KillSuccessCount,
+          KillFailCount: progress?.KillFailCount,
+          SessionCount: progress?.SessionCount,
+          why: decision.why,
+          delayS: decision.delayS,
+        },
+        decision.why === 'running' ? 'task still running' : 'check failed transiently; will retry',
+      );
+      return this.#schedule(decision.state, decision.delayS, undefined);
+    }
+    const finishedAt = this.#ports.clock();
+    const summary = buildSummary(
+      {
+        task: record.request,
+        outcome: decision.outcome,
+        result: decision.result,
+        progress,
+        error: decision.error,
+        checks: decision.state.checks,
+        startedAt: decision.state.startedAt,
+        finishedAt,
+      },
+      this.#settings.summary,
+    );
+    this.#log.info(
+      { checks: decision.state.checks, Outcome: decision.outcome, id: summary.id },
+      'task finished',
+    );
+    return this.#publish(
+      summary,
+      decision.state,
+      [],
+      0,
+      finishedAt + this.#settings.poll.trackTimeoutS * 1000,
+    );
+  }
+
+  async #check(state: TrackState, credentials: Credentials): Promise<CheckOutcome> {
+    const timeoutMs = Math.min(
+      this.#settings.dasTimeoutMs,
+      remainingMs(this.#ports.budget) - MIN_TIME_FOR_CHECK_MS,
+    );
+    try {
+      const result = await this.#ports.das.getKillTaskResult(state.request, credentials, timeoutMs);
+      return { ok: true, result };
+    } catch (thrown) {
+      if (thrown instanceof TrackerError) {
+        this.#log.warn({ err: errorView(thrown), checks: state.checks + 1 }, 'DAS check failed');
+        return { ok: false, error: thrown };
+      }
+      throw thrown;
+    }
+  }
+
+  async #invalid(reason: string, named: NamedTask | undefined): Promise<RecordReport> {
+    if (named === undefined) {
+      this.#log.warn({ reason }, 'record rejected: not a track request');
+      return { index: this.#index, action: 'rejected', reason };
+    }
+    this.#log = this.#log.child(taskFields(named));
+    this.#log.warn({ reason }, 'record rejected: invalid track request; publishing INVALID');
+    const now = this.#ports.clock();
+    const state = startState(named, now, this.#settings.poll);
+    const error = errorInfo(new InvalidEventError(reason, { code: 'InvalidTrackRequest' }));
+    const summary = buildSummary(
+      { task: named, outcome: 'INVALID', error, checks: 0, startedAt: now, finishedAt: now },
+      this.#settings.summary,
+    );
+    return this.#publish(summary, state, [], 0, now + this.#settings.poll.trackTimeoutS * 1000);
+  }
+
+  async #publish(
+    summary: SummaryEvent,
+    state: TrackState,
+    delivered: readonly string[],
+    attempts: number,
+    giveUpAt: number,
+  ): Promise<RecordReport> {
+    const outcome = summary.data.Outcome;
+    const report = await this.#ports.publisher.publish(summary, delivered, this.#ports.budget);
+    if (report.failed.length === 0) {
+      this.#log.info(
+        { id: summary.id, Outcome: outcome, sinks: report.delivered },
+        'summary published',
+      );
+      return { index: this.#index, action: 'published', TaskId: summary.subject, outcome };
+    }
+    const failures = report.failed.map((f) => ({ sink: f.sink, err: errorView(f.error) }));
+    const now = this.#ports.clock();
+    if (now >= giveUpAt) {
+      // Never silently lost: the whole summary goes to the log, where SLS keeps it.
+      this.#log.error(
+        { id: summary.id, Outcome: outcome, delivered: report.delivered, failures, summary },
+        'summary undeliverable: giving up after retrying for TRACK_TIMEOUT_S',
+      );
+      return { index: this.#index, action: 'undeliverable', TaskId: summary.subject, outcome };
+    }
+    const retryAfterS = Math.max(0, ...report.failed.map((f) => f.error.retryAfterS ?? 0));
+    const delayS = nextDelayS(
+      attempts,
+      this.#settings.poll,
+      this.#ports.random,
+      giveUpAt - now,
+      retryAfterS,
+    );
+    this.#log.warn(
+      { id: summary.id, Outcome: outcome, delivered: report.delivered, failures, delayS },
+      'summary not delivered to every sink; re-queued as a pending publication',
+    );
+    const pending = { summary, delivered: report.delivered, attempts: attempts + 1, giveUpAt };
+    return this.#schedule({ ...state, pending }, delayS, outcome);
+  }
+
+  async #schedule(
+    state: TrackState,
+    delayS: number,
+    outcome: Outcome | undefined,
+  ): Promise<RecordReport> {
+    const base = { index: this.#index, TaskId: state.request.TaskId, delayS };
+    try {
+      await this.#ports.scheduler.schedule(state, delayS);
+    } catch (thrown) {
+      this.#log.error(
+        { err: errorView(thrown), transport: this.#ports.scheduler.name },
+        'could not re-queue: the invocation will fail so the trigger delivers this record again',
+      );
+      return { ...base, action: 'failed', reason: asError(thrown).message };
+    }
+    if (state.pending !== undefined && outcome !== undefined)
+      return { ...base, action: 'pending', outcome };
+    return { ...base, action: 'requeued' };
+  }
+}
+
+/** Handles one record; duplicates of a queue message already handled in this instance are skipped. */
+export async function processRecord(
+  record: TrackRecord,
+  ports: TrackerPorts,
+  settings: TrackerSettings,
+): Promise<RecordReport> {
+  const key =
+    record.origin.messageId === undefined ? undefined : `message:${record.origin.messageId}`;
+  if (key !== undefined && ports.ledger.has(key)) {
+    ports.logger.info(
+      originFields(record.origin),
+      'duplicate delivery of a handled message; skipped',
+    );
+    return { index: record.origin.index, action: 'duplicate' };
+  }
+  const report = await new RecordRun(ports, settings, record.origin).run(record);
+  if (key !== undefined && report.action !== 'failed') ports.ledger.add(key);
+  return report;
+}
