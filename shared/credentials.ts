@@ -9,6 +9,7 @@
 import { type Env, readString } from './config/env.js';
 import { Secret } from './config/secret.js';
 import { ConfigError } from './errors.js';
+import { cjsDefault } from './interop.js';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -46,8 +47,8 @@ export function envCredentials(env: Env): Secret<Credentials> | undefined {
 
 async function defaultChain(): Promise<Credentials> {
   const module = await import('@alicloud/credentials');
-  // A CommonJS module: `default` is module.exports, whose `default` is the Credential class.
-  const client = new module.default.default();
+  const Credential = cjsDefault<typeof module.default.default>(module.default);
+  const client = new Credential();
   const model = await client.getCredential();
   if (!model.accessKeyId || !model.accessKeySecret) {
     throw new ConfigError(

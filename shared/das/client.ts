@@ -7,11 +7,12 @@
  * function runs in (every DAS API page). Parameters as in the SDK's generated client
  * (aliyun/alibabacloud-typescript-sdk `das-20200116/src/client.ts`, getKillInstanceSessionTaskResultWithOptions).
  */
-import OpenApi from '@alicloud/openapi-client';
-import Util from '@alicloud/tea-util';
+import OpenApiModule, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { RuntimeOptions } from '@alicloud/tea-util';
 import type { Endpoint } from '../config/index.js';
 import type { Credentials } from '../credentials.js';
 import { DasRejectedError, DasUnavailableError, type TrackerError } from '../errors.js';
+import { cjsDefault } from '../interop.js';
 import type { TrackRequest } from '../track/request.js';
 import { type KillTaskResult, parseKillTaskResult } from './result.js';
 
@@ -129,13 +130,14 @@ function businessFailure(body: Json): TrackerError {
   return new DasRejectedError(message, details);
 }
 
-type OpenApiClient = InstanceType<typeof OpenApi.default>;
+const OpenApiClient = cjsDefault<typeof OpenApiModule.default>(OpenApiModule);
+type OpenApiClient = InstanceType<typeof OpenApiModule.default>;
 
 export interface OpenApiDasOptions {
   readonly endpoint: Endpoint;
   readonly timeoutMs: number;
   /** Test seam: builds the openapi-client for a set of credentials. */
-  readonly createClient?: (config: InstanceType<typeof OpenApi.Config>) => OpenApiClient;
+  readonly createClient?: (config: Config) => OpenApiClient;
 }
 
 /**
@@ -153,7 +155,7 @@ export class OpenApiDas implements DasApi {
   #client(credentials: Credentials): OpenApiClient {
     const key = `${credentials.accessKeyId}\u0000${credentials.securityToken ?? ''}`;
     if (this.#cached?.key === key) return this.#cached.client;
-    const config = new OpenApi.Config({
+    const config = new Config({
       accessKeyId: credentials.accessKeyId,
       accessKeySecret: credentials.accessKeySecret,
       endpoint: this.#options.endpoint.host,
@@ -161,7 +163,7 @@ export class OpenApiDas implements DasApi {
       regionId: DAS_REGION,
     });
     if (credentials.securityToken !== undefined) config.securityToken = credentials.securityToken;
-    const client = this.#options.createClient?.(config) ?? new OpenApi.default(config);
+    const client = this.#options.createClient?.(config) ?? new OpenApiClient(config);
     this.#cached = { key, client };
     return client;
   }
@@ -176,7 +178,7 @@ export class OpenApiDas implements DasApi {
       TaskId: request.TaskId,
     };
     if (request.NodeId !== undefined) query.NodeId = request.NodeId;
-    const params = new OpenApi.Params({
+    const params = new Params({
       action: ACTION,
       version: DAS_VERSION,
       protocol: 'HTTPS',
@@ -187,7 +189,7 @@ export class OpenApiDas implements DasApi {
       reqBodyType: 'formData',
       bodyType: 'json',
     });
-    const runtime = new Util.RuntimeOptions({
+    const runtime = new RuntimeOptions({
       readTimeout: timeoutMs,
       connectTimeout: Math.min(timeoutMs, 5000),
       autoretry: false,
@@ -196,7 +198,7 @@ export class OpenApiDas implements DasApi {
     try {
       response = await this.#client(credentials).callApi(
         params,
-        new OpenApi.OpenApiRequest({ query }),
+        new OpenApiRequest({ query }),
         runtime,
       );
     } catch (thrown) {

@@ -123,7 +123,7 @@ describe('decide', () => {
   });
 
   it('finishes with TIMEOUT and the last counts when the task still runs at the deadline', () => {
-    const late = { ...fresh, checks: 40, progress: undefined };
+    const late = { ...fresh, checks: 40 };
     const decision = decide(
       late,
       { ok: true, result: running(3) },
