@@ -153,7 +153,8 @@ export class OpenApiDas implements DasApi {
   }
 
   #client(credentials: Credentials): OpenApiClient {
-    const key = `${credentials.accessKeyId}\u0000${credentials.securityToken ?? ''}`;
+    // The whole credential is the key: a rotated secret must never reuse a client signed with the old one.
+    const key = `${credentials.accessKeyId}\u0000${credentials.accessKeySecret}\u0000${credentials.securityToken ?? ''}`;
     if (this.#cached?.key === key) return this.#cached.client;
     const config = new Config({
       accessKeyId: credentials.accessKeyId,
