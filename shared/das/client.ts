@@ -133,6 +133,25 @@ function businessFailure(body: Json): TrackerError {
 const OpenApiClient = cjsDefault<typeof OpenApiModule.default>(OpenApiModule);
 type OpenApiClient = InstanceType<typeof OpenApiModule.default>;
 
+/**
+ * How the generated DAS SDK calls every kill-task action (aliyun/alibabacloud-typescript-sdk
+ * `das-20200116/src/client.ts`): RPC, `POST /`, parameters in the query, JSON answer. The config's
+ * protocol (https by default, http for the emulator) overrides `protocol` here.
+ */
+export function dasRpcParams(action: string, version = DAS_VERSION): Params {
+  return new Params({
+    action,
+    version,
+    protocol: 'HTTPS',
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+}
+
 export interface OpenApiDasOptions {
   readonly endpoint: Endpoint;
   readonly timeoutMs: number;
@@ -179,17 +198,7 @@ export class OpenApiDas implements DasApi {
       TaskId: request.TaskId,
     };
     if (request.NodeId !== undefined) query.NodeId = request.NodeId;
-    const params = new Params({
-      action: ACTION,
-      version: DAS_VERSION,
-      protocol: 'HTTPS',
-      pathname: '/',
-      method: 'POST',
-      authType: 'AK',
-      style: 'RPC',
-      reqBodyType: 'formData',
-      bodyType: 'json',
-    });
+    const params = dasRpcParams(ACTION);
     const runtime = new RuntimeOptions({
       readTimeout: timeoutMs,
       connectTimeout: Math.min(timeoutMs, 5000),

@@ -1,7 +1,4 @@
 import { request as httpRequest } from 'node:http';
-import { createRequire } from 'node:module';
-import type OpenApiModule from '@alicloud/openapi-client';
-import type TeaUtilModule from '@alicloud/tea-util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type DasCredential,
@@ -10,28 +7,17 @@ import {
   realisticSessions,
   type SessionSpec,
 } from '../../emulators/das/index.js';
+import { callDas as callDasSdk, type DasSdkClient, dasSdkClient } from '../../emulators/das/sdk.js';
 import { type RunningServer, startServer } from '../../emulators/http.js';
 import { authorizationHeader, EMPTY_BODY_SHA256 } from '../../emulators/signing/acs3.js';
-
-// `import OpenApi from '@alicloud/openapi-client'` types (tsc, NodeNext) and runs (Node, esbuild
-// ESM output) as the CJS module.exports, whose `default` is the Client class; vitest's CJS interop
-// instead hands that import `exports.default` (the Client itself), so `OpenApi.Config` is
-// undefined under vitest. require() yields module.exports in every runner.
-const require = createRequire(import.meta.url);
-const OpenApi = require('@alicloud/openapi-client') as typeof OpenApiModule;
-const TeaUtil = require('@alicloud/tea-util') as typeof TeaUtilModule;
 
 const GET_RESULT = 'GetKillInstanceSessionTaskResult';
 const CREATE = 'CreateKillInstanceSessionTask';
 const [STATIC, STS] = DEFAULT_DAS_CREDENTIALS as readonly [DasCredential, DasCredential];
 
-type Client = InstanceType<typeof OpenApi.default>;
-
-function sdkClient(endpoint: string, credential: DasCredential): Client {
-  return new OpenApi.default(
-    new OpenApi.Config({ endpoint, protocol: 'http', regionId: 'cn-shanghai', ...credential }),
-  );
-}
+type Client = DasSdkClient;
+const sdkClient = (endpoint: string, credential: DasCredential): Client =>
+  dasSdkClient(endpoint, credential);
 
 /** The JSON envelope of DAS answers, success and error alike. */
 interface DasBody {
@@ -64,22 +50,7 @@ function callDas(
   runtime: { readTimeout?: number } = {},
   version = '2020-01-16',
 ): Promise<SdkResponse> {
-  const params = new OpenApi.Params({
-    action,
-    version,
-    protocol: 'HTTP',
-    method: 'POST',
-    authType: 'AK',
-    style: 'RPC',
-    pathname: '/',
-    reqBodyType: 'formData',
-    bodyType: 'json',
-  });
-  return client.callApi(
-    params,
-    new OpenApi.OpenApiRequest({ query }),
-    new TeaUtil.RuntimeOptions(runtime),
-  ) as Promise<SdkResponse>;
+  return callDasSdk(client, action, query, runtime, version) as unknown as Promise<SdkResponse>;
 }
 
 /** The rejection of a promise that must fail. */

@@ -1,0 +1,306 @@
+/**
+ * `npm run demo`: the whole loop, offline, in well under a minute.
+ *
+ * It starts the local cloud (DAS, MNS, a webhook receiver), creates kill tasks with different fates
+ * through the real `CreateKillInstanceSessionTask` API (signed by the official SDK), announces them
+ * on the tracking queue as a runbook would, and runs the tracker as FC does: an emulated MNS queue
+ * trigger turns released messages into CloudEvents and invokes the handler under the FC runtime
+ * contract. Time is compressed by configuration only (checks every 1-3 s, a 20 s deadline).
+ * Progress is printed from the tracker's own log lines; the summaries at the end are the ones the
+ * webhook receiver got, signature verified.
+ */
+import MNS from '@alicloud/mns/lib/client.js';
+import { startLocalCloud, TRACK_QUEUE, USER_CREDENTIALS } from '../emulators/cloud.js';
+import { type InstanceProfile, realisticSessions } from '../emulators/das/index.js';
+import { callDas, dasSdkClient } from '../emulators/das/sdk.js';
+import { QueueTrigger } from '../emulators/fc/queue-trigger.js';
+import { invokeFunction } from '../emulators/fc/runtime.js';
+import { createProductionTracker } from '../shared/runtime/production.js';
+import type { SummaryEvent } from '../shared/summary/model.js';
+
+const started = Date.now();
+const color = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+const dim = (t: string) => paint(2, t);
+const bold = (t: string) => paint(1, t);
+const elapsed = () => dim(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`);
+
+interface DemoTask {
+  readonly label: string;
+  readonly story: string;
+  readonly profile: InstanceProfile;
+  readonly nodeId?: string;
+}
+
+const KILLED = { SESSION_KILLED: 1 };
+const TASKS: DemoTask[] = [
+  {
+    label: 'rm-demo-clean',
+    story: 'clean success after ~6 s',
+    profile: {
+      InstanceId: 'rm-demo-clean',
+      UserId: '164882191396',
+      fate: {
+        sessions: realisticSessions(12, { seed: 11, reasons: KILLED }),
+        durationMs: 6000,
+        finalState: 'SUCCESS',
+        ignoredUserSessionCount: 2,
+      },
+    },
+  },
+  {
+    label: 'rm-demo-partial',
+    story: 'success with failed sessions after ~9 s (DAS throttles the first check)',
+    profile: {
+      InstanceId: 'rm-demo-partial',
+      UserId: '164882191396',
+      fate: {
+        sessions: realisticSessions(16, {
+          seed: 12,
+          reasons: {
+            SESSION_KILLED: 10,
+            SESSION_NO_PERMISSION: 2,
+            SESSION_KILL_TASK_TIMEOUT: 1,
+            SESSION_EXPIRED: 1,
+          },
+        }),
+        durationMs: 9000,
+        finalState: 'SUCCESS',
+      },
+    },
+  },
+  {
+    label: 'pc-demo-cluster',
+    story: 'PolarDB node, FAILURE after ~5 s (wrong kill account)',
+    nodeId: 'pi-demo-node-1',
+    profile: {
+      InstanceId: 'pc-demo-cluster',
+      NodeIds: ['pi-demo-node-1', 'pi-demo-node-2'],
+      UserId: '164882191396',
+      fate: {
+        sessions: realisticSessions(6, { seed: 13, reasons: { SESSION_ACCOUNT_ERROR: 1 } }),
+        durationMs: 5000,
+        finalState: 'FAILURE',
+      },
+    },
+  },
+  {
+    label: 'rm-demo-error',
+    story: 'ERROR after ~4 s, part of the sessions processed',
+    profile: {
+      InstanceId: 'rm-demo-error',
+      UserId: '164882191396',
+      fate: {
+        sessions: realisticSessions(8, { seed: 14, reasons: KILLED }),
+        durationMs: 4000,
+        stallAfterMs: 2000,
+        finalState: 'ERROR',
+      },
+    },
+  },
+  {
+    label: 'rm-demo-stuck',
+    story: 'still RUNNING at its 20 s deadline (progress stalls)',
+    profile: {
+      InstanceId: 'rm-demo-stuck',
+      UserId: '164882191396',
+      fate: {
+        sessions: realisticSessions(10, { seed: 15, reasons: KILLED }),
+        durationMs: 30_000,
+        stallAfterMs: 6000,
+        finalState: 'RUNNING',
+      },
+    },
+  },
+];
+
+const labels = new Map<string, string>();
+const label = (taskId: unknown) =>
+  typeof taskId === 'string' ? (labels.get(taskId) ?? taskId.slice(0, 10)) : '?';
+
+/** Turns the tracker's JSON log lines into one readable progress line each. */
+function progress(line: string): void {
+  let log: Record<string, unknown>;
+  try {
+    log = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  const who = bold(label(log.TaskId).padEnd(16));
+  const counts = () => `${log.KillSuccessCount ?? 0}/${log.SessionCount ?? 0} killed`;
+  switch (log.msg) {
+    case 'task still running':
+      console.log(
+        `${elapsed()} ${who} check ${log.checks}: RUNNING, ${counts()}, next check in ${log.delayS} s`,
+      );
+      break;
+    case 'DAS check failed':
+      console.log(
+        `${elapsed()} ${who} ${paint(33, `DAS answered ${(log.err as { code?: string })?.code}`)}: will retry`,
+      );
+      break;
+    case 'check failed transiently; will retry':
+      console.log(`${elapsed()} ${who} backing off, next check in ${log.delayS} s`);
+      break;
+    case 'task finished':
+      console.log(
+        `${elapsed()} ${who} ${paint(36, `finished: ${log.Outcome}`)} after ${log.checks} checks`,
+      );
+      break;
+    case 'summary published':
+      console.log(
+        `${elapsed()} ${who} ${paint(32, 'summary published')} to ${(log.sinks as string[]).join(' + ')}`,
+      );
+      break;
+    case 'summary not delivered to every sink; re-queued as a pending publication':
+      console.log(
+        `${elapsed()} ${who} ${paint(33, 'a sink failed')}: delivered to [${(log.delivered as string[]).join(', ')}], retrying the rest in ${log.delayS} s`,
+      );
+      break;
+    case 'record rejected: invalid track request; publishing INVALID':
+      console.log(`${elapsed()} ${who} ${paint(31, 'invalid request')}: ${log.reason}`);
+      break;
+    default:
+      if (log.level === 'error') console.log(`${elapsed()} ${paint(31, String(log.msg))}`);
+  }
+}
+
+function printSummary(summary: SummaryEvent, verified: boolean): void {
+  const d = summary.data;
+  const failed = d.FailedSessions.length + d.FailedSessionsOmitted;
+  const headline =
+    d.Outcome === 'SUCCESS' && failed > 0 ? `SUCCESS with ${failed} failed session(s)` : d.Outcome;
+  console.log(`\n${bold(`${label(d.TaskId)}  ${headline}`)}`);
+  console.log(`  task ${d.TaskId} on ${d.InstanceId}${d.NodeId ? `/${d.NodeId}` : ''}`);
+  console.log(
+    `  killed ${d.KillSuccessCount} · failed ${d.KillFailCount} · ignored ${d.IgnoredUserSessionCount} · targeted ${d.SessionCount} · ${d.Checks} checks · ${d.DurationS} s`,
+  );
+  const reasons = Object.entries(d.ReasonCounts).map(([r, n]) => `${r} ${n}`);
+  if (reasons.length > 0) console.log(`  reasons: ${reasons.join(', ')}`);
+  for (const s of d.FailedSessions.slice(0, 3)) {
+    console.log(`  failed: #${s.Id} ${s.User}@${s.Host} ${s.Db} ${s.Reason}  ${s.Info ?? ''}`);
+  }
+  if (d.Error)
+    console.log(
+      `  error: ${d.Error.Code}: ${d.Error.Message}${d.Error.RequestId ? ` (request ${d.Error.RequestId})` : ''}`,
+    );
+  console.log(
+    dim(`  id ${summary.id} · webhook signature ${verified ? 'verified' : 'NOT verified'}`),
+  );
+}
+
+async function createTask(das: { endpoint: string }, task: DemoTask): Promise<string> {
+  const query: Record<string, string> = {
+    InstanceId: task.profile.InstanceId,
+    DbUser: 'kill_admin',
+    DbUserPassword: 'demo-password-never-logged',
+    KillAllSessions: 'true',
+    IgnoredUsers: '["repl","monitor"]',
+  };
+  if (task.nodeId) query.NodeId = task.nodeId;
+  const response = await callDas(
+    dasSdkClient(das.endpoint, USER_CREDENTIALS),
+    'CreateKillInstanceSessionTask',
+    query,
+  );
+  return String((response.body as { Data: unknown }).Data);
+}
+
+async function main(): Promise<void> {
+  const cloud = await startLocalCloud();
+  const tracker = createProductionTracker(
+    {
+      ...cloud.env,
+      POLL_MIN_DELAY_S: '1',
+      POLL_MAX_DELAY_S: '3',
+      TRACK_TIMEOUT_S: '20',
+      LOG_LEVEL: 'info',
+    },
+    { logDestination: { write: (line: string) => void progress(line) } },
+  );
+  const trigger = new QueueTrigger({
+    mnsUrl: cloud.mns.url,
+    accountId: cloud.functionSpec.accountId,
+    credentials: USER_CREDENTIALS,
+    queue: TRACK_QUEUE,
+    mode: 'event-driven',
+    isBase64Decode: false,
+    invoke: (event) => invokeFunction((e, c) => tracker.handle(e, c), event, cloud.functionSpec),
+  });
+  try {
+    console.log(
+      bold('das-kill-tracker demo: DAS, MNS and a webhook receiver are emulated on 127.0.0.1\n'),
+    );
+    const producer = new MNS(cloud.functionSpec.accountId, {
+      ...USER_CREDENTIALS,
+      endpoint: cloud.mns.url,
+    });
+    for (const task of TASKS) {
+      cloud.das.defineInstance(task.profile);
+      const taskId = await createTask(cloud.das, task);
+      labels.set(taskId, task.label);
+      if (task.label === 'rm-demo-partial') cloud.das.fault({ kind: 'throttling', taskId });
+      const request = {
+        InstanceId: task.profile.InstanceId,
+        TaskId: taskId,
+        ...(task.nodeId ? { NodeId: task.nodeId } : {}),
+      };
+      await producer.sendMessage(TRACK_QUEUE, { MessageBody: JSON.stringify(request) });
+      console.log(
+        `${elapsed()} ${bold(task.label.padEnd(16))} created task ${taskId}: ${task.story}`,
+      );
+    }
+    // A request that can never be tracked: a PolarDB cluster without NodeId.
+    labels.set('0000000000000000000000000000dead', 'pc-demo-no-node');
+    await producer.sendMessage(TRACK_QUEUE, {
+      MessageBody: JSON.stringify({
+        InstanceId: 'pc-demo-cluster',
+        TaskId: '0000000000000000000000000000dead',
+      }),
+    });
+    console.log(
+      `${elapsed()} ${bold('pc-demo-no-node'.padEnd(16))} announced without NodeId: will be answered INVALID`,
+    );
+    // The webhook receiver has a bad moment: its first four answers are errors, more than one
+    // delivery's three attempts, so one summary goes back to the queue as a pending publication.
+    cloud.webhook.fail({ status: 503 }, { status: 502 }, { status: 503 }, { status: 504 });
+    console.log(
+      `${elapsed()} ${dim('the webhook receiver will fail its next four requests (503, 502, 503, 504)')}\n`,
+    );
+    trigger.start();
+
+    const expected = TASKS.length + 1;
+    const deadline = Date.now() + 55_000;
+    while (new Set(cloud.webhook.deliveries.map((d) => d.id)).size < expected) {
+      if (Date.now() > deadline) throw new Error('the demo did not finish within 55 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await trigger.stop();
+
+    console.log(bold(`\n${'='.repeat(30)} summaries ${'='.repeat(30)}`));
+    const seen = new Set<string>();
+    for (const delivery of cloud.webhook.deliveries) {
+      if (seen.has(delivery.id)) continue;
+      seen.add(delivery.id);
+      printSummary(JSON.parse(delivery.body) as SummaryEvent, delivery.verified);
+    }
+    const partial = cloud.webhook.deliveries
+      .map((d) => JSON.parse(d.body) as SummaryEvent)
+      .find((s) => label(s.subject) === 'rm-demo-partial');
+    if (process.argv.includes('--json') && partial)
+      console.log(`\n${JSON.stringify(partial, null, 2)}`);
+    const topic = cloud.mns.published('das-kill-summaries').length;
+    console.log(
+      dim(
+        `\n${topic} summaries on the MNS topic, ${cloud.webhook.deliveries.length} webhook deliveries, ` +
+          `${cloud.das.calls.length} DAS calls, ${trigger.invocations} invocations, ${trigger.deadLetters.length} dead letters, ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s`,
+      ),
+    );
+  } finally {
+    await trigger.stop();
+    await cloud.close();
+  }
+}
+
+await main();
