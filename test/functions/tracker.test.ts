@@ -174,6 +174,34 @@ describe('tracker handler: one check', () => {
   });
 });
 
+describe('tracker handler: byte-exact delivery', () => {
+  it('delivers a summary whose Info holds &, <, quotes and non-ASCII text byte-exact to a topic subscriber', async () => {
+    // Prepare: show literals, so the awkward characters survive into the summary.
+    await h.close();
+    h = await startHarness({ SUMMARY_SHOW_SQL_LITERALS: 'true' });
+    const info = `SELECT * FROM t WHERE a < 5 && b > 'x' AND c = "y" /* 张三 😀 ]]> &amp; */`;
+    h.cloud.das.defineTask({
+      ...RDS_REQUEST,
+      sessions: realisticSessions(2, { seed: 5, reasons: { SESSION_OTHER_ERROR: 1 } }).map((s) => ({
+        ...s,
+        Info: info,
+      })),
+      durationMs: 0,
+      finalState: 'FAILURE',
+      createdAt: Date.now() - 1,
+    });
+    // Act
+    await h.invoke(RDS_REQUEST);
+    // Assess: the subscriber's queue got the topic message; compare bytes with the webhook's.
+    const [subscribed] = h.cloud.mns.messages(SUBSCRIBER_QUEUE);
+    const [hook] = h.cloud.webhook.deliveries;
+    expect(Buffer.from(subscribed?.body ?? '').equals(Buffer.from(hook?.body ?? 'x'))).toBe(true);
+    expect(
+      (JSON.parse(subscribed?.body ?? '{}') as SummaryEvent).data.FailedSessions[0]?.Info,
+    ).toBe(info);
+  });
+});
+
 describe('tracker handler: bad input', () => {
   it.each([
     ['plain text', 'hello topic'],
