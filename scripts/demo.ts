@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the whole loop, offline, in well under a minute.
+ * `npm run demo [-- --mode push|pull|fc|topic] [--json]`: the whole loop, offline, in well under a minute.
  *
  * It starts the local cloud (DAS, MNS, a webhook receiver), creates kill tasks with different fates
  * through the real `CreateKillInstanceSessionTask` API (signed by the official SDK), announces them
@@ -10,13 +10,23 @@
  * webhook receiver got, signature verified.
  */
 import MNS from '@alicloud/mns/lib/client.js';
-import { startLocalCloud, TRACK_QUEUE, USER_CREDENTIALS } from '../emulators/cloud.js';
+import {
+  type LocalCloud,
+  ROLE_CREDENTIALS,
+  startLocalCloud,
+  TRACK_QUEUE,
+  USER_CREDENTIALS,
+} from '../emulators/cloud.js';
 import { type InstanceProfile, realisticSessions } from '../emulators/das/index.js';
 import { callDas, dasSdkClient } from '../emulators/das/sdk.js';
+import { FcApiEmulator } from '../emulators/fc/api.js';
 import { QueueTrigger } from '../emulators/fc/queue-trigger.js';
-import { invokeFunction } from '../emulators/fc/runtime.js';
+import { type InvokeResult, invokeFunction } from '../emulators/fc/runtime.js';
+import { TimerTrigger } from '../emulators/fc/timer.js';
 import { createProductionTracker } from '../shared/runtime/production.js';
+import type { Tracker } from '../shared/runtime/tracker.js';
 import type { SummaryEvent } from '../shared/summary/model.js';
+import { OpenApiFcInvoker } from '../shared/transport/fc.js';
 
 const started = Date.now();
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -206,68 +216,193 @@ async function createTask(das: { endpoint: string }, task: DemoTask): Promise<st
   return String((response.body as { Data: unknown }).Data);
 }
 
+const MODES = ['push', 'pull', 'fc', 'topic'] as const;
+type Mode = (typeof MODES)[number];
+const REQUEST_TOPIC = 'das-kill-requests';
+const REQUEST_SUBSCRIPTION = 'das-kill-requests-to-tracker';
+
+function modeArgument(): Mode {
+  const index = process.argv.indexOf('--mode');
+  const value = index === -1 ? 'push' : process.argv[index + 1];
+  if (!MODES.includes(value as Mode)) {
+    console.error(`--mode must be one of ${MODES.join(', ')}, got ${value}`);
+    process.exit(2);
+  }
+  return value as Mode;
+}
+
+const MODE_STORY: Record<Mode, string> = {
+  push: 'push mode: an MNS queue trigger delivers each message; re-checks are delayed SendMessage',
+  pull: 'pull mode: a timer drains the queue each second; re-checks are ChangeMessageVisibility',
+  fc: 'FC transport: no queue; re-checks are delayed asynchronous self-invocations (FC 3.0 API)',
+  topic:
+    'topic trigger: requests are announced on an MNS topic; re-checks go through the queue trigger',
+};
+
+/** The drivers of one mode: how requests are announced and what invokes the function. */
+interface Drivers {
+  readonly env: Record<string, string>;
+  announce(request: Record<string, string>): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+  readonly invocations: () => number;
+}
+
+async function driversFor(
+  mode: Mode,
+  cloud: LocalCloud,
+  invoke: (event: Buffer) => Promise<InvokeResult>,
+  tracker: () => Tracker,
+): Promise<Drivers> {
+  const producer = new MNS(cloud.functionSpec.accountId, {
+    ...USER_CREDENTIALS,
+    endpoint: cloud.mns.url,
+  });
+  const queueTrigger = (queue: string, shape?: 'topic-json') =>
+    new QueueTrigger({
+      mnsUrl: cloud.mns.url,
+      accountId: cloud.functionSpec.accountId,
+      credentials: USER_CREDENTIALS,
+      queue,
+      mode: 'event-driven',
+      isBase64Decode: false,
+      invoke,
+      ...(shape === undefined ? {} : { shape, topic: REQUEST_TOPIC }),
+    });
+  const toQueue = async (request: Record<string, string>) => {
+    await producer.sendMessage(TRACK_QUEUE, { MessageBody: JSON.stringify(request) });
+  };
+  if (mode === 'push') {
+    const trigger = queueTrigger(TRACK_QUEUE);
+    return {
+      env: {},
+      announce: toQueue,
+      start: () => trigger.start(),
+      stop: () => trigger.stop(),
+      invocations: () => trigger.invocations,
+    };
+  }
+  if (mode === 'pull') {
+    const timer = new TimerTrigger({ intervalMs: 1000, payload: '{"waitSeconds": 0}', invoke });
+    return {
+      env: { TRACK_MODE: 'pull', PULL_WAIT_S: '0' },
+      announce: toQueue,
+      start: () => timer.start(),
+      stop: () => timer.stop(),
+      invocations: () => timer.ticks,
+    };
+  }
+  if (mode === 'topic') {
+    cloud.mns.createTopic(REQUEST_TOPIC);
+    cloud.mns.createQueue(REQUEST_SUBSCRIPTION);
+    cloud.mns.subscribeQueue(REQUEST_TOPIC, REQUEST_SUBSCRIPTION);
+    const topicTrigger = queueTrigger(REQUEST_SUBSCRIPTION, 'topic-json');
+    const trigger = queueTrigger(TRACK_QUEUE);
+    return {
+      env: {},
+      // A track request holds no XML special characters; a body that could would need escaping.
+      announce: async (request) => {
+        await producer.publishMessage(REQUEST_TOPIC, { MessageBody: JSON.stringify(request) });
+      },
+      start: () => {
+        topicTrigger.start();
+        trigger.start();
+      },
+      stop: async () => {
+        await Promise.all([topicTrigger.stop(), trigger.stop()]);
+      },
+      invocations: () => topicTrigger.invocations + trigger.invocations,
+    };
+  }
+  const fc = await FcApiEmulator.start({
+    accountId: cloud.functionSpec.accountId,
+    region: cloud.functionSpec.region,
+    credentials: [ROLE_CREDENTIALS, USER_CREDENTIALS],
+    roleCredentials: ROLE_CREDENTIALS,
+  });
+  fc.register(cloud.functionSpec.name, (event, context) => tracker().handle(event, context), {
+    timeoutS: cloud.functionSpec.timeoutS,
+  });
+  // The runbook starts tracking with an asynchronous invocation (what `s invoke --invocation-type Async` does).
+  const runbook = new OpenApiFcInvoker({
+    endpoint: { protocol: 'http', host: fc.endpoint },
+    timeoutMs: 5000,
+  });
+  let started = 0;
+  return {
+    env: { TRACK_TRANSPORT: 'fc', FC_ENDPOINT: fc.url },
+    announce: async (request) => {
+      started += 1;
+      await runbook.invokeAsync(
+        {
+          functionName: cloud.functionSpec.name,
+          payload: Buffer.from(JSON.stringify(request)),
+          delayS: 0,
+          taskId: `runbook_${started}`,
+        },
+        USER_CREDENTIALS,
+      );
+    },
+    start: () => undefined,
+    stop: () => fc.close(),
+    invocations: () => fc.tasks.length,
+  };
+}
+
 async function main(): Promise<void> {
+  const mode = modeArgument();
   const cloud = await startLocalCloud();
-  const tracker = createProductionTracker(
+  let tracker: Tracker | undefined;
+  const invoke = (event: Buffer) =>
+    invokeFunction((e, c) => (tracker as Tracker).handle(e, c), event, cloud.functionSpec);
+  const drivers = await driversFor(mode, cloud, invoke, () => tracker as Tracker);
+  const { TRACK_QUEUE: queue, ...withoutQueue } = cloud.env;
+  tracker = createProductionTracker(
     {
-      ...cloud.env,
+      ...(mode === 'fc' ? withoutQueue : { ...withoutQueue, TRACK_QUEUE: queue as string }),
       POLL_MIN_DELAY_S: '1',
       POLL_MAX_DELAY_S: '3',
       TRACK_TIMEOUT_S: '20',
       LOG_LEVEL: 'info',
+      ...drivers.env,
     },
     { logDestination: { write: (line: string) => void progress(line) } },
   );
-  const trigger = new QueueTrigger({
-    mnsUrl: cloud.mns.url,
-    accountId: cloud.functionSpec.accountId,
-    credentials: USER_CREDENTIALS,
-    queue: TRACK_QUEUE,
-    mode: 'event-driven',
-    isBase64Decode: false,
-    invoke: (event) => invokeFunction((e, c) => tracker.handle(e, c), event, cloud.functionSpec),
-  });
   try {
     console.log(
-      bold('das-kill-tracker demo: DAS, MNS and a webhook receiver are emulated on 127.0.0.1\n'),
+      bold('das-kill-tracker demo: DAS, MNS and a webhook receiver are emulated on 127.0.0.1'),
     );
-    const producer = new MNS(cloud.functionSpec.accountId, {
-      ...USER_CREDENTIALS,
-      endpoint: cloud.mns.url,
-    });
+    console.log(`${dim(MODE_STORY[mode])}\n`);
+    drivers.start();
     for (const task of TASKS) {
       cloud.das.defineInstance(task.profile);
       const taskId = await createTask(cloud.das, task);
       labels.set(taskId, task.label);
       if (task.label === 'rm-demo-partial') cloud.das.fault({ kind: 'throttling', taskId });
-      const request = {
+      await drivers.announce({
         InstanceId: task.profile.InstanceId,
         TaskId: taskId,
         ...(task.nodeId ? { NodeId: task.nodeId } : {}),
-      };
-      await producer.sendMessage(TRACK_QUEUE, { MessageBody: JSON.stringify(request) });
+      });
       console.log(
         `${elapsed()} ${bold(task.label.padEnd(16))} created task ${taskId}: ${task.story}`,
       );
     }
     // A request that can never be tracked: a PolarDB cluster without NodeId.
     labels.set('0000000000000000000000000000dead', 'pc-demo-no-node');
-    await producer.sendMessage(TRACK_QUEUE, {
-      MessageBody: JSON.stringify({
-        InstanceId: 'pc-demo-cluster',
-        TaskId: '0000000000000000000000000000dead',
-      }),
+    await drivers.announce({
+      InstanceId: 'pc-demo-cluster',
+      TaskId: '0000000000000000000000000000dead',
     });
     console.log(
       `${elapsed()} ${bold('pc-demo-no-node'.padEnd(16))} announced without NodeId: will be answered INVALID`,
     );
     // The webhook receiver has a bad moment: its first four answers are errors, more than one
-    // delivery's three attempts, so one summary goes back to the queue as a pending publication.
+    // delivery's three attempts, so one summary goes back as a pending publication.
     cloud.webhook.fail({ status: 503 }, { status: 502 }, { status: 503 }, { status: 504 });
     console.log(
       `${elapsed()} ${dim('the webhook receiver will fail its next four requests (503, 502, 503, 504)')}\n`,
     );
-    trigger.start();
 
     const expected = TASKS.length + 1;
     const deadline = Date.now() + 55_000;
@@ -275,7 +410,7 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error('the demo did not finish within 55 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await trigger.stop();
+    await drivers.stop();
 
     console.log(bold(`\n${'='.repeat(30)} summaries ${'='.repeat(30)}`));
     const seen = new Set<string>();
@@ -293,12 +428,12 @@ async function main(): Promise<void> {
     console.log(
       dim(
         `\n${topic} summaries on the MNS topic, ${cloud.webhook.deliveries.length} webhook deliveries, ` +
-          `${cloud.das.calls.length} DAS calls, ${trigger.invocations} invocations, ${trigger.deadLetters.length} dead letters, ` +
+          `${cloud.das.calls.length} DAS calls, ${drivers.invocations()} invocations (${mode} mode), ` +
           `${((Date.now() - started) / 1000).toFixed(1)} s`,
       ),
     );
   } finally {
-    await trigger.stop();
+    await drivers.stop();
     await cloud.close();
   }
 }

@@ -11,7 +11,7 @@
  *   failing after the retries goes to the dead-letter list (errorsTolerance ALL, deadLetterQueue).
  * The source consumes (deletes) a message once it is on the bus, so retries carry the same event.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import MNS from '@alicloud/mns/lib/client.js';
 import type { InvokeResult } from './runtime.js';
 
@@ -28,6 +28,16 @@ export interface QueueTriggerOptions {
   readonly isBase64Decode?: boolean;
   /** Delay before each retry of a failed push; its length is the number of retries. */
   readonly retryDelaysMs?: readonly number[];
+  /**
+   * What the function receives. `cloudevents` (default): the MNS queue trigger. `topic-json` and
+   * `topic-stream`: the MNS topic trigger (`mns_topic`) in its two `notifyContentFormat`s, fed from
+   * a queue subscribed to the topic (protocols.md 4.3; devsapp/fc3 event templates):
+   * JSON `{TopicOwner, Message, Subscriber, PublishTime, SubscriptionName, MessageMD5, TopicName,
+   * MessageId}`, STREAM the raw message body (no attributes).
+   */
+  readonly shape?: 'cloudevents' | 'topic-json' | 'topic-stream';
+  /** Topic name shown in topic-json events. */
+  readonly topic?: string;
   readonly invoke: (event: Buffer) => Promise<InvokeResult>;
 }
 
@@ -36,7 +46,12 @@ export interface DeadLetter {
   readonly error: string;
 }
 
-type Received = { MessageId: string; MessageBody: string };
+type Received = {
+  MessageId: string;
+  MessageBody: string;
+  EnqueueTime?: string;
+  ReceiptHandle: string;
+};
 
 export class QueueTrigger {
   readonly #options: QueueTriggerOptions;
@@ -88,18 +103,16 @@ export class QueueTrigger {
         continue;
       }
       for (const message of messages) {
-        await this.#client.deleteMessage(
-          this.#options.queue,
-          (message as unknown as { ReceiptHandle: string }).ReceiptHandle,
-        );
+        await this.#client.deleteMessage(this.#options.queue, message.ReceiptHandle);
       }
-      const events = messages.map((m) => this.#cloudEvent(m));
+      const events = messages.map((m) => this.#event(m));
       const pushes =
         this.#options.mode === 'event-streaming'
           ? [{ ids: messages.map((m) => m.MessageId), body: JSON.stringify(events) }]
           : events.map((event, i) => ({
               ids: [messages[i]?.MessageId ?? ''],
-              body: JSON.stringify(event),
+              // STREAM topic events are the raw body, not JSON text of it.
+              body: typeof event === 'string' ? event : JSON.stringify(event),
             }));
       for (const push of pushes) {
         const task = this.#push(push.ids, Buffer.from(push.body));
@@ -125,6 +138,24 @@ export class QueueTrigger {
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+
+  #event(message: Received): unknown {
+    const shape = this.#options.shape ?? 'cloudevents';
+    if (shape === 'topic-stream') return message.MessageBody;
+    if (shape === 'topic-json') {
+      return {
+        TopicOwner: this.#options.accountId,
+        Message: message.MessageBody,
+        Subscriber: this.#options.accountId,
+        PublishTime: Number(message.EnqueueTime ?? Date.now()),
+        SubscriptionName: `${this.#options.functionName ?? 'tracker'}-subscription`,
+        MessageMD5: createHash('md5').update(message.MessageBody).digest('hex').toUpperCase(),
+        TopicName: this.#options.topic ?? this.#options.queue,
+        MessageId: message.MessageId,
+      };
+    }
+    return this.#cloudEvent(message);
   }
 
   #cloudEvent(message: Received): Record<string, unknown> {

@@ -35,9 +35,35 @@ export interface PollPolicy {
   readonly trackTimeoutS: number;
 }
 
+export const TRACK_MODES = ['push', 'pull'] as const;
+export type TrackMode = (typeof TRACK_MODES)[number];
+export const TRANSPORTS = ['queue', 'fc'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+export interface PullConfig {
+  /** Most messages one timer run takes from the queue. */
+  readonly maxMessages: number;
+  /** Long-poll wait of the first receive of a run (0 to 30 s, MNS `waitseconds`). */
+  readonly waitSeconds: number;
+}
+
+export interface FcConfig {
+  /** FC 3.0 API endpoint; else `https://{accountId}.{region}.fc.aliyuncs.com` from the context. */
+  readonly endpoint: URL | undefined;
+  /** Function to invoke; else the function's own name from the context. */
+  readonly functionName: string | undefined;
+  readonly qualifier: string | undefined;
+}
+
 export interface Config {
   readonly das: { readonly endpoint: Endpoint; readonly timeoutMs: number };
   readonly mns: { readonly endpoint: URL | undefined };
+  /** `push`: a queue trigger delivers messages; `pull`: a timer drains the queue (SPEC 5.3). */
+  readonly mode: TrackMode;
+  /** How a check is re-queued: MNS `SendMessage` with a delay, or FC asynchronous self-invocation. */
+  readonly transport: Transport;
+  readonly fc: FcConfig;
+  readonly pull: PullConfig;
   readonly trackQueue: string | undefined;
   readonly notifyTopic: string | undefined;
   readonly webhook: WebhookConfig | undefined;
@@ -59,10 +85,27 @@ export const DEFAULTS = {
   WEBHOOK_MAX_ATTEMPTS: 3,
   SUMMARY_MAX_FAILED_SESSIONS: 20,
   BATCH_CONCURRENCY: 4,
+  PULL_MAX_MESSAGES: 100,
+  PULL_WAIT_S: 1,
 } as const;
 
 /** MNS DelaySeconds upper bound: 604800 s (SendMessage doc, protocols.md 3.4). */
 export const MNS_MAX_DELAY_S = 604_800;
+
+/**
+ * FC names: a function name starts with a letter or `_` (then letters, digits, `_`, `-`); a
+ * qualifier is an alias, a version number or LATEST (FC 3.0 CreateFunction / PublishFunctionVersion docs).
+ */
+const FUNCTION_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+const QUALIFIER = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$/;
+
+function readName(env: Env, name: string, pattern: RegExp): string | undefined {
+  const value = readString(env, name);
+  if (value !== undefined && !pattern.test(value)) {
+    throw new ConfigError(name, `"${value}" is not a valid name (letters, digits, _ or -)`);
+  }
+  return value;
+}
 
 function parseEndpoint(name: string, raw: string): Endpoint {
   if (/^https?:\/\//i.test(raw)) {
@@ -162,6 +205,20 @@ export function loadConfig(env: Env): Config {
       timeoutMs: readInt(env, 'DAS_TIMEOUT_S', DEFAULTS.DAS_TIMEOUT_S, { min: 1, max: 120 }) * 1000,
     },
     mns: { endpoint: mnsEndpoint },
+    mode: readEnum(env, 'TRACK_MODE', TRACK_MODES, 'push'),
+    transport: readEnum(env, 'TRACK_TRANSPORT', TRANSPORTS, 'queue'),
+    fc: {
+      endpoint: readUrl(env, 'FC_ENDPOINT'),
+      functionName: readName(env, 'FC_FUNCTION_NAME', FUNCTION_NAME),
+      qualifier: readName(env, 'FC_QUALIFIER', QUALIFIER),
+    },
+    pull: {
+      maxMessages: readInt(env, 'PULL_MAX_MESSAGES', DEFAULTS.PULL_MAX_MESSAGES, {
+        min: 1,
+        max: 10_000,
+      }),
+      waitSeconds: readInt(env, 'PULL_WAIT_S', DEFAULTS.PULL_WAIT_S, { min: 0, max: 30 }),
+    },
     trackQueue,
     notifyTopic,
     webhook,
@@ -181,10 +238,18 @@ export function loadConfig(env: Env): Config {
     }),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
-  if (config.trackQueue === undefined) {
+  if (config.trackQueue === undefined && (config.transport === 'queue' || config.mode === 'pull')) {
     throw new ConfigError(
       'TRACK_QUEUE',
-      'is required: it carries the checks of tasks that are still RUNNING',
+      config.mode === 'pull'
+        ? 'is required in pull mode: the timer drains it'
+        : 'is required with TRACK_TRANSPORT=queue: it carries the checks of tasks that are still RUNNING',
+    );
+  }
+  if (config.mode === 'pull' && config.transport !== 'queue') {
+    throw new ConfigError(
+      'TRACK_TRANSPORT',
+      'must be queue in pull mode (TRACK_MODE=pull): new requests must land in TRACK_QUEUE for the timer',
     );
   }
   if (config.notifyTopic === undefined && config.webhook === undefined) {

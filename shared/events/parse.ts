@@ -125,7 +125,8 @@ function recordFromValue(value: unknown, origin: RecordOrigin): TrackRecord {
     : { ok: false, origin, reason: checked.reason, named: checked.named };
 }
 
-function recordFromBody(body: unknown, origin: RecordOrigin): TrackRecord {
+/** A message body (raw or base64 JSON of a track request or state) → a record. */
+export function recordFromBody(body: unknown, origin: RecordOrigin): TrackRecord {
   if (typeof body !== 'string') {
     return { ok: false, origin, reason: `message body is ${shapeOf(body)}, not text` };
   }

@@ -11,12 +11,15 @@ import { createLogger } from '../logger.js';
 import { createMnsSdk } from '../mns/sdk.js';
 import { defaultHttpDeps, type HttpDeps } from '../sinks/webhook.js';
 import { Ledger } from '../track/ledger.js';
+import { OpenApiFcInvoker } from '../transport/fc.js';
 import { createTracker, type Tracker } from './tracker.js';
 
 export interface ProductionOptions {
   /** Where log lines go (default: stdout, synchronously). */
   readonly logDestination?: DestinationStream;
   readonly http?: HttpDeps;
+  /** Test seam: the clock (default Date.now), for emulators that run on a manual clock. */
+  readonly clock?: () => number;
 }
 
 /** MNS calls are short; the SDK's own defaults (40 s read) would outlive most function timeouts. */
@@ -29,11 +32,12 @@ export function createProductionTracker(env: Env, options: ProductionOptions = {
     config,
     logger: createLogger(config.logLevel, options.logDestination),
     das: new OpenApiDas({ endpoint: config.das.endpoint, timeoutMs: config.das.timeoutMs }),
-    ledger: new Ledger(),
-    clock: Date.now,
+    ledger: new Ledger(options.clock === undefined ? {} : { now: options.clock }),
+    clock: options.clock ?? Date.now,
     random: Math.random,
     envCredentials: envCredentials(env),
     mnsSdk: (endpoint, credentials) => createMnsSdk(endpoint, credentials, MNS_TIMEOUT_MS),
+    fcInvoker: (endpoint) => new OpenApiFcInvoker({ endpoint, timeoutMs: MNS_TIMEOUT_MS }),
     http: options.http ?? defaultHttpDeps,
   });
 }

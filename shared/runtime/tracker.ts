@@ -1,14 +1,15 @@
 /**
- * One FC invocation: recognise the event, handle each record (concurrently, with a bound), and
- * report. The invocation fails only when some record could neither be finished nor re-queued
- * (SPEC 5.4), so that the trigger delivers the event again; malformed events are consumed.
+ * One FC invocation: recognise the event, then either handle each record (concurrently, with a
+ * bound) or, for a timer event in pull mode, drain the tracking queue. The invocation fails only
+ * when some record could neither be finished nor re-queued (SPEC 5.4), so that the trigger
+ * delivers the event again; malformed events are consumed.
  */
-import type { Config } from '../config/index.js';
+import type { Config, Endpoint } from '../config/index.js';
 import type { Secret } from '../config/secret.js';
 import { type CredentialSource, type Credentials, credentialSource } from '../credentials.js';
 import type { DasApi } from '../das/client.js';
-import { RecordsFailedError } from '../errors.js';
-import { parseEvent } from '../events/parse.js';
+import { ConfigError, RecordsFailedError } from '../errors.js';
+import { parseEvent, type TimerTick } from '../events/parse.js';
 import type { Logger } from '../logger.js';
 import { MnsAdapter, type MnsSdkClient } from '../mns/client.js';
 import { mnsEndpoint } from '../mns/sdk.js';
@@ -20,9 +21,12 @@ import type { Ledger } from '../track/ledger.js';
 import {
   processRecord,
   type RecordReport,
+  type Scheduler,
   type TrackerPorts,
   type TrackerSettings,
 } from '../track/process.js';
+import { type PullReport, runPull, timerOverrides } from '../track/pull.js';
+import { type FcInvoker, FcScheduler, fcEndpoint } from '../transport/fc.js';
 import { QueueScheduler } from '../transport/queue.js';
 import { mapLimit } from './concurrency.js';
 import { type FcContext, invocationDeadline } from './context.js';
@@ -37,6 +41,8 @@ export interface TrackerDeps {
   readonly random: () => number;
   readonly envCredentials: Secret<Credentials> | undefined;
   readonly mnsSdk: (endpoint: URL, credentials: Credentials) => MnsSdkClient;
+  /** Builds the FC 3.0 invocation client for an endpoint (FC self-invocation transport). */
+  readonly fcInvoker: (endpoint: Endpoint) => FcInvoker;
   readonly http: HttpDeps;
 }
 
@@ -45,6 +51,8 @@ export interface InvocationReport {
   readonly shape: string;
   readonly records: readonly RecordReport[];
   readonly rejected?: string;
+  /** Timer events in pull mode: how the run went. */
+  readonly pull?: Omit<PullReport, 'records'>;
 }
 
 export interface Tracker {
@@ -53,6 +61,8 @@ export interface Tracker {
     context: FcContext,
   ): Promise<InvocationReport>;
 }
+
+type Ports = TrackerPorts & { readonly mns: () => Promise<MnsAdapter> };
 
 function memo<T>(make: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
@@ -63,6 +73,10 @@ function memo<T>(make: () => Promise<T>): () => Promise<T> {
     });
     return value;
   };
+}
+
+function requestIdOf(context: FcContext): { requestId?: string } {
+  return context.requestId === undefined ? {} : { requestId: context.requestId };
 }
 
 export function createTracker(deps: TrackerDeps): Tracker {
@@ -76,7 +90,32 @@ export function createTracker(deps: TrackerDeps): Tracker {
     config.webhook === undefined ? undefined : new WebhookSink(config.webhook, deps.http);
   let coldStart = true;
 
-  function portsFor(context: FcContext, logger: Logger, budget: Budget): TrackerPorts {
+  function schedulerFor(
+    context: FcContext,
+    credentials: CredentialSource,
+    mns: () => Promise<MnsAdapter>,
+  ): Scheduler {
+    if (config.transport === 'queue') return new QueueScheduler(config.trackQueue as string, mns);
+    const target = () => {
+      const functionName = config.fc.functionName ?? context.function?.name;
+      if (functionName === undefined) {
+        throw new ConfigError(
+          'FC_FUNCTION_NAME',
+          'is not set and the context does not name the function',
+        );
+      }
+      return { functionName, qualifier: config.fc.qualifier };
+    };
+    const invoker: FcInvoker = {
+      invokeAsync: (invocation, credentials) =>
+        deps
+          .fcInvoker(fcEndpoint(config.fc.endpoint, context.accountId, context.region))
+          .invokeAsync(invocation, credentials),
+    };
+    return new FcScheduler(invoker, target, credentials, deps.clock);
+  }
+
+  function portsFor(context: FcContext, logger: Logger, budget: Budget): Ports {
     const credentials: CredentialSource = memo(
       credentialSource(context.credentials, deps.envCredentials),
     );
@@ -94,22 +133,33 @@ export function createTracker(deps: TrackerDeps): Tracker {
     return {
       das: deps.das,
       credentials,
-      scheduler: new QueueScheduler(config.trackQueue as string, mns),
+      scheduler: schedulerFor(context, credentials, mns),
       publisher: new Publisher(sinks, deps.ledger),
       ledger: deps.ledger,
       clock: deps.clock,
       random: deps.random,
       logger,
       budget,
+      mns,
     };
+  }
+
+  async function pull(tick: TimerTick, ports: Ports, logger: Logger, cold: boolean) {
+    const { options, problems } = timerOverrides(tick.payload, {
+      ...config.pull,
+      concurrency: config.batchConcurrency,
+    });
+    if (problems.length > 0) logger.warn({ problems }, 'timer payload');
+    logger.info({ triggerName: tick.triggerName, coldStart: cold, ...options }, 'pull run');
+    const run = await runPull(ports, settings, ports.mns, config.trackQueue as string, options);
+    logger.info({ received: run.received, stoppedBy: run.stoppedBy }, 'pull run done');
+    return run;
   }
 
   return {
     async handle(event, context) {
       const startedAt = deps.clock();
-      const logger = deps.logger.child(
-        context.requestId === undefined ? {} : { requestId: context.requestId },
-      );
+      const logger = deps.logger.child(requestIdOf(context));
       const wasCold = coldStart;
       coldStart = false;
       const parsed = parseEvent(event);
@@ -125,18 +175,28 @@ export function createTracker(deps: TrackerDeps): Tracker {
           rejected: parsed.reason,
         };
       }
+      const budget: Budget = { deadline: invocationDeadline(context, startedAt), now: deps.clock };
       if (parsed.kind === 'timer') {
-        logger.warn(
-          { triggerName: parsed.tick.triggerName },
-          'timer event: pull mode is not enabled',
-        );
-        return { ...requestIdOf(context), shape: 'timer', records: [] };
+        if (config.mode !== 'pull') {
+          // A leftover timer must not compete with a queue trigger for the same messages (SPEC 5.3).
+          logger.warn(
+            { triggerName: parsed.tick.triggerName },
+            'timer event ignored: TRACK_MODE is not pull',
+          );
+          return { ...requestIdOf(context), shape: 'timer', records: [] };
+        }
+        const run = await pull(parsed.tick, portsFor(context, logger, budget), logger, wasCold);
+        return {
+          ...requestIdOf(context),
+          shape: 'timer',
+          records: run.records,
+          pull: { received: run.received, stoppedBy: run.stoppedBy },
+        };
       }
       logger.info(
         { shape: parsed.shape, records: parsed.records.length, coldStart: wasCold },
         'invocation',
       );
-      const budget: Budget = { deadline: invocationDeadline(context, startedAt), now: deps.clock };
       const ports = portsFor(context, logger, budget);
       const reports = await mapLimit(parsed.records, config.batchConcurrency, (record) =>
         processRecord(record, ports, settings),
@@ -148,8 +208,4 @@ export function createTracker(deps: TrackerDeps): Tracker {
       return { ...requestIdOf(context), shape: parsed.shape, records: reports };
     },
   };
-}
-
-function requestIdOf(context: FcContext): { requestId?: string } {
-  return context.requestId === undefined ? {} : { requestId: context.requestId };
 }

@@ -115,7 +115,11 @@ export function decide(
   if (check.ok) {
     const { result } = check;
     const progress = progressOf(result);
-    const moved = !sameProgress(state.progress, progress);
+    // With no earlier progress, only the first check counts as movement: a state that has been
+    // checked before but carries no progress (pull mode keeps the message body unchanged, or DAS
+    // failed until now) has seen nothing change.
+    const moved =
+      state.progress === undefined ? state.checks === 0 : !sameProgress(state.progress, progress);
     const next: TrackState = {
       ...withoutError(state),
       checks,

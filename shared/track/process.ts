@@ -19,10 +19,31 @@ import type { Ledger } from './ledger.js';
 import type { NamedTask } from './request.js';
 import type { TrackState } from './state.js';
 
-/** Re-queues a state to be handled again after `delayS` seconds (MNS queue or FC self-invocation). */
+/**
+ * Re-queues a state to be handled again after `delayS` seconds: MNS `SendMessage` with a delay, an
+ * FC asynchronous self-invocation, or (pull mode) the same message hidden until then.
+ */
 export interface Scheduler {
   readonly name: string;
   schedule(state: TrackState, delayS: number): Promise<void>;
+}
+
+/**
+ * What becomes of the message a record came in, per record. Push mode: the next check is a new
+ * message and the trigger deletes the old one (`ack` does nothing). Pull mode (SPEC 5.3): the same
+ * message is hidden until the next check, and deleted once its summary is published.
+ */
+export interface RecordControl {
+  readonly scheduler: Scheduler;
+  /** The record is done with (published, undeliverable or rejected). */
+  ack(): Promise<void>;
+  /**
+   * Skip messages this instance already handled (push: a redelivered message is a duplicate).
+   * Pull mode turns it off: there the same message comes back on purpose. Default true.
+   */
+  readonly dedupe?: boolean;
+  /** When to stop retrying a publication; default `TRACK_TIMEOUT_S` after the task finished. */
+  readonly giveUpAt?: number;
 }
 
 export interface TrackerPorts {
@@ -91,24 +112,52 @@ function taskFields(task: NamedTask): Record<string, unknown> {
     : { TaskId: task.TaskId, InstanceId: task.InstanceId, NodeId: task.NodeId };
 }
 
+const DONE: ReadonlySet<RecordAction> = new Set(['published', 'undeliverable', 'rejected']);
+
 class RecordRun {
   readonly #ports: TrackerPorts;
   readonly #settings: TrackerSettings;
+  readonly #control: RecordControl;
   readonly #index: number;
   #log: Logger;
 
-  constructor(ports: TrackerPorts, settings: TrackerSettings, origin: RecordOrigin) {
+  constructor(
+    ports: TrackerPorts,
+    settings: TrackerSettings,
+    origin: RecordOrigin,
+    control: RecordControl,
+  ) {
     this.#ports = ports;
     this.#settings = settings;
+    this.#control = control;
     this.#index = origin.index;
     this.#log = ports.logger.child(originFields(origin));
   }
 
   async run(record: TrackRecord): Promise<RecordReport> {
+    const report = await this.#handle(record);
+    if (DONE.has(report.action)) {
+      try {
+        await this.#control.ack();
+      } catch (thrown) {
+        // The message comes back and is handled again; the summary id lets subscribers drop the double.
+        this.#log.warn({ err: errorView(thrown) }, 'could not delete the handled message');
+      }
+    }
+    return report;
+  }
+
+  async #handle(record: TrackRecord): Promise<RecordReport> {
     if (!record.ok) return this.#invalid(record.reason, record.named);
     this.#log = this.#log.child(taskFields(record.request));
     const now = this.#ports.clock();
     const state = record.state ?? startState(record.request, now, this.#settings.poll);
+    if (state.wakeAt !== undefined && state.wakeAt - now > 1000) {
+      // An intermediate hop of a wait longer than the transport's longest delay.
+      const restS = Math.ceil((state.wakeAt - now) / 1000);
+      this.#log.debug({ restS, hop: state.hop }, 'waiting: next hop');
+      return this.#schedule(state, restS, undefined);
+    }
     if (state.pending !== undefined) {
       return this.#publish(
         state.pending.summary,
@@ -189,7 +238,7 @@ class RecordRun {
       decision.state,
       [],
       0,
-      finishedAt + this.#settings.poll.trackTimeoutS * 1000,
+      this.#control.giveUpAt ?? finishedAt + this.#settings.poll.trackTimeoutS * 1000,
     );
   }
 
@@ -276,10 +325,10 @@ class RecordRun {
   ): Promise<RecordReport> {
     const base = { index: this.#index, TaskId: state.request.TaskId, delayS };
     try {
-      await this.#ports.scheduler.schedule(state, delayS);
+      await this.#control.scheduler.schedule(state, delayS);
     } catch (thrown) {
       this.#log.error(
-        { err: errorView(thrown), transport: this.#ports.scheduler.name },
+        { err: errorView(thrown), transport: this.#control.scheduler.name },
         'could not re-queue: the invocation will fail so the trigger delivers this record again',
       );
       return { ...base, action: 'failed', reason: asError(thrown).message };
@@ -290,14 +339,20 @@ class RecordRun {
   }
 }
 
-/** Handles one record; duplicates of a queue message already handled in this instance are skipped. */
+/**
+ * Handles one record; duplicates of a queue message already handled in this instance are skipped.
+ * `control` defaults to push mode: re-queue through `ports.scheduler`, nothing to delete.
+ */
 export async function processRecord(
   record: TrackRecord,
   ports: TrackerPorts,
   settings: TrackerSettings,
+  control: RecordControl = { scheduler: ports.scheduler, ack: async () => undefined },
 ): Promise<RecordReport> {
   const key =
-    record.origin.messageId === undefined ? undefined : `message:${record.origin.messageId}`;
+    control.dedupe === false || record.origin.messageId === undefined
+      ? undefined
+      : `message:${record.origin.messageId}`;
   if (key !== undefined && ports.ledger.has(key)) {
     ports.logger.info(
       originFields(record.origin),
@@ -305,7 +360,7 @@ export async function processRecord(
     );
     return { index: record.origin.index, action: 'duplicate' };
   }
-  const report = await new RecordRun(ports, settings, record.origin).run(record);
+  const report = await new RecordRun(ports, settings, record.origin, control).run(record);
   if (key !== undefined && report.action !== 'failed') ports.ledger.add(key);
   return report;
 }

@@ -48,6 +48,13 @@ export interface TrackState {
   readonly progress?: Progress;
   readonly lastError?: ErrorInfo;
   readonly pending?: PendingPublication;
+  /**
+   * Epoch ms at which the wait for the next check ends, when a transport cannot wait that long in
+   * one hop (FC asynchronous invocations wait at most 3600 s): intermediate hops re-schedule the rest.
+   */
+  readonly wakeAt?: number;
+  /** Hops taken in the current wait; part of the FC task id, so duplicate hops are refused. */
+  readonly hop?: number;
 }
 
 export const STATE_VERSION = 1;
@@ -156,6 +163,8 @@ export function checkTrackState(value: Json): StateCheck {
     !isTime(value.startedAt) ||
     !isTime(value.deadline) ||
     !isCount(value.quiet) ||
+    (value.wakeAt !== undefined && !isTime(value.wakeAt)) ||
+    (value.hop !== undefined && !isCount(value.hop)) ||
     progress === 'bad' ||
     lastError === 'bad' ||
     pending === 'bad'
@@ -172,6 +181,8 @@ export function checkTrackState(value: Json): StateCheck {
     ...(progress === undefined ? {} : { progress }),
     ...(lastError === undefined ? {} : { lastError }),
     ...(pending === undefined ? {} : { pending }),
+    ...(value.wakeAt === undefined ? {} : { wakeAt: value.wakeAt as number }),
+    ...(value.hop === undefined ? {} : { hop: value.hop as number }),
   };
   return { ok: true, state };
 }

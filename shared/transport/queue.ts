@@ -20,6 +20,8 @@ export class QueueScheduler implements Scheduler {
 
   async schedule(state: TrackState, delayS: number): Promise<void> {
     const delay = Math.min(MNS_MAX_DELAY_S, Math.max(0, Math.round(delayS)));
-    await (await this.#mns()).sendMessage(this.#queue, encodeState(state), delay);
+    // One MNS delay covers any wait (7 days): no hops, so no wakeAt in what is sent.
+    const { wakeAt: _wakeAt, hop: _hop, ...sent } = state;
+    await (await this.#mns()).sendMessage(this.#queue, encodeState(sent), delay);
   }
 }

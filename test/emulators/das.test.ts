@@ -10,6 +10,7 @@ import {
 import { callDas as callDasSdk, type DasSdkClient, dasSdkClient } from '../../emulators/das/sdk.js';
 import { type RunningServer, startServer } from '../../emulators/http.js';
 import { authorizationHeader, EMPTY_BODY_SHA256 } from '../../emulators/signing/acs3.js';
+import { failureOf as failureOfCall } from '../helpers/failure.js';
 
 const GET_RESULT = 'GetKillInstanceSessionTaskResult';
 const CREATE = 'CreateKillInstanceSessionTask';
@@ -53,15 +54,7 @@ function callDas(
   return callDasSdk(client, action, query, runtime, version) as unknown as Promise<SdkResponse>;
 }
 
-/** The rejection of a promise that must fail. */
-async function failureOf(promise: Promise<unknown>): Promise<SdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
+const failureOf = (promise: Promise<unknown>) => failureOfCall<SdkError>(promise);
 
 interface ResultData {
   TaskId: string;

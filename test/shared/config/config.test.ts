@@ -59,6 +59,47 @@ describe('loadConfig', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
   });
 
+  it('reads the modes and transports, with push and queue as defaults', () => {
+    expect(loadConfig(BASE)).toMatchObject({
+      mode: 'push',
+      transport: 'queue',
+      pull: { maxMessages: 100, waitSeconds: 1 },
+    });
+    const fc = loadConfig({
+      NOTIFY_TOPIC: 't',
+      TRACK_TRANSPORT: 'fc',
+      FC_QUALIFIER: '3',
+      FC_FUNCTION_NAME: 'tracker',
+    });
+    expect(fc).toMatchObject({
+      transport: 'fc',
+      trackQueue: undefined,
+      fc: { qualifier: '3', functionName: 'tracker' },
+    });
+    expect(loadConfig({ ...BASE, TRACK_MODE: 'PULL', PULL_MAX_MESSAGES: '500' })).toMatchObject({
+      mode: 'pull',
+      pull: { maxMessages: 500 },
+    });
+  });
+
+  it.each([
+    [{ TRACK_MODE: 'poll' }, 'TRACK_MODE'],
+    [{ TRACK_TRANSPORT: 'sqs' }, 'TRACK_TRANSPORT'],
+    [{ TRACK_MODE: 'pull', TRACK_TRANSPORT: 'fc' }, 'TRACK_TRANSPORT'],
+    [{ FC_FUNCTION_NAME: '9lives' }, 'FC_FUNCTION_NAME'],
+    [{ FC_ENDPOINT: 'fc.example' }, 'FC_ENDPOINT'],
+    [{ PULL_WAIT_S: '31' }, 'PULL_WAIT_S'],
+  ])('refuses transport settings %j, naming the variable', (overrides, variable) => {
+    expect(configError({ ...BASE, ...overrides }).variable).toBe(variable);
+  });
+
+  it('needs TRACK_QUEUE for the queue transport and for pull mode, not for the FC transport', () => {
+    expect(configError({ NOTIFY_TOPIC: 't', TRACK_MODE: 'pull' }).message).toMatch(
+      /required in pull mode/,
+    );
+    expect(loadConfig({ NOTIFY_TOPIC: 't', TRACK_TRANSPORT: 'fc' }).trackQueue).toBeUndefined();
+  });
+
   it('requires a tracking queue and at least one sink', () => {
     expect(configError({ NOTIFY_TOPIC: 't' }).variable).toBe('TRACK_QUEUE');
     expect(configError({ TRACK_QUEUE: 'q' }).message).toMatch(/NOTIFY_TOPIC and\/or WEBHOOK_URL/);

@@ -97,6 +97,18 @@ describe('decide', () => {
     expect(still2.delayS).toBeGreaterThan(moved.delayS);
   });
 
+  it('does not count an answer as progress when earlier checks left no progress (pull mode, or DAS failing until now)', () => {
+    const checkedBefore = { ...fresh, checks: 3, quiet: 2 };
+    const decision = decide(
+      checkedBefore,
+      { ok: true, result: running(1) },
+      T0,
+      POLICY,
+      fixedRandom(0),
+    );
+    expect(decision.state.quiet).toBe(3);
+  });
+
   it.each(['SUCCESS', 'FAILURE', 'ERROR'] as const)(
     'finishes with outcome %s when DAS reports it',
     (state) => {
