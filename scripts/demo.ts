@@ -11,6 +11,13 @@
  */
 import MNS from '@alicloud/mns/lib/client.js';
 import {
+  type ChatMessage,
+  DingTalkReceiver,
+  LarkReceiver,
+  SlackReceiver,
+  WeComReceiver,
+} from '../emulators/chat/index.js';
+import {
   type LocalCloud,
   ROLE_CREDENTIALS,
   startLocalCloud,
@@ -25,7 +32,7 @@ import { type InvokeResult, invokeFunction } from '../emulators/fc/runtime.js';
 import { TimerTrigger } from '../emulators/fc/timer.js';
 import { createProductionTracker } from '../shared/runtime/production.js';
 import type { Tracker } from '../shared/runtime/tracker.js';
-import type { SummaryEvent } from '../shared/summary/model.js';
+import { SUMMARY_TYPE, type SummaryEvent } from '../shared/summary/model.js';
 import { OpenApiFcInvoker } from '../shared/transport/fc.js';
 
 const started = Date.now();
@@ -167,6 +174,11 @@ function progress(line: string): void {
         `${elapsed()} ${who} ${paint(33, 'a sink failed')}: delivered to [${(log.delivered as string[]).join(', ')}], retrying the rest in ${log.delayS} s`,
       );
       break;
+    case 'alert firing':
+      console.log(
+        `${elapsed()} ${who} ${paint(35, `alert firing (${log.reason})`)}: notices sent to [${(log.delivered as string[]).join(', ')}]`,
+      );
+      break;
     case 'record rejected: invalid track request; publishing INVALID':
       console.log(`${elapsed()} ${who} ${paint(31, 'invalid request')}: ${log.reason}`);
       break;
@@ -180,7 +192,11 @@ function printSummary(summary: SummaryEvent, verified: boolean): void {
   const failed = d.FailedSessions.length + d.FailedSessionsOmitted;
   const headline =
     d.Outcome === 'SUCCESS' && failed > 0 ? `SUCCESS with ${failed} failed session(s)` : d.Outcome;
-  console.log(`\n${bold(`${label(d.TaskId)}  ${headline}`)}`);
+  const lifecycle =
+    d.Alert === undefined
+      ? ''
+      : `  (resolves the ${d.Alert.Reason} alert raised at ${d.Alert.FiredAt})`;
+  console.log(`\n${bold(`${label(d.TaskId)}  ${headline}`)}${dim(lifecycle)}`);
   console.log(`  task ${d.TaskId} on ${d.InstanceId}${d.NodeId ? `/${d.NodeId}` : ''}`);
   console.log(
     `  killed ${d.KillSuccessCount} · failed ${d.KillFailCount} · ignored ${d.IgnoredUserSessionCount} · targeted ${d.SessionCount} · ${d.Checks} checks · ${d.DurationS} s`,
@@ -214,6 +230,100 @@ async function createTask(das: { endpoint: string }, task: DemoTask): Promise<st
     query,
   );
   return String((response.body as { Data: unknown }).Data);
+}
+
+const DINGTALK_SECRET = 'SEC7d5c0a1f0b2e4c6d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f';
+const LARK_SECRET = 'demo-lark-signing-secret';
+
+interface Robots {
+  readonly dingtalk: DingTalkReceiver;
+  readonly lark: LarkReceiver;
+  readonly wecom: WeComReceiver;
+  readonly slack: SlackReceiver;
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** One robot of each chat platform, verifying signatures and limits as the platform would. */
+async function startRobots(): Promise<Robots> {
+  const dingtalk = await DingTalkReceiver.start({ secret: DINGTALK_SECRET });
+  const lark = await LarkReceiver.start({ secret: LARK_SECRET });
+  const wecom = await WeComReceiver.start();
+  const slack = await SlackReceiver.start();
+  return {
+    dingtalk,
+    lark,
+    wecom,
+    slack,
+    env: {
+      DINGTALK_WEBHOOK_URL: dingtalk.url,
+      DINGTALK_SECRET,
+      LARK_WEBHOOK_URL: lark.url,
+      LARK_SECRET,
+      WECOM_WEBHOOK_URL: wecom.url,
+      SLACK_WEBHOOK_URL: slack.url,
+    },
+    close: async () => {
+      await Promise.all([dingtalk.close(), lark.close(), wecom.close(), slack.close()]);
+    },
+  };
+}
+
+type Json = Record<string, unknown>;
+
+/** What each robot received for the task with failed sessions, as its platform would show it. */
+function printRenders(robots: Robots): void {
+  const partial = [...labels.entries()].find(([, name]) => name === 'rm-demo-partial')?.[0] ?? '';
+  const find = (messages: readonly ChatMessage[]) =>
+    messages.find((m) => m.raw.includes(partial) && !m.raw.includes('digest'))?.body;
+  const line = (title: string) =>
+    console.log(bold(`\n${'-'.repeat(12)} ${title} ${'-'.repeat(Math.max(0, 56 - title.length))}`));
+  console.log(
+    dim(
+      `\nchat robots: DingTalk ${robots.dingtalk.messages.length}, Lark ${robots.lark.messages.length}, ` +
+        `WeCom ${robots.wecom.messages.length}, Slack ${robots.slack.messages.length} messages (every signature verified)`,
+    ),
+  );
+  const ding = find(robots.dingtalk.messages)?.markdown as
+    | { title: string; text: string }
+    | undefined;
+  if (ding) {
+    line('DingTalk (markdown)');
+    console.log(ding.text);
+  }
+  const lark = find(robots.lark.messages)?.card as
+    | { header: { title: { content: string }; template: string }; elements: Json[] }
+    | undefined;
+  if (lark) {
+    line(`Lark/Feishu (interactive card, ${lark.header.template} header)`);
+    console.log(`# ${lark.header.title.content}`);
+    for (const element of lark.elements) {
+      if (element.tag === 'div') console.log((element.text as { content: string }).content);
+      if (element.tag === 'action')
+        console.log(
+          `[button] ${((element.actions as Json[])[0]?.text as { content?: string } | undefined)?.content ?? ''}`,
+        );
+    }
+  }
+  const wecom = find(robots.wecom.messages)?.markdown as { content: string } | undefined;
+  if (wecom) {
+    line('WeCom (markdown)');
+    console.log(wecom.content);
+  }
+  const slack = find(robots.slack.messages) as { blocks: Json[] } | undefined;
+  if (slack) {
+    line('Slack (blocks)');
+    for (const block of slack.blocks) {
+      const text = (block.text as { text?: string } | undefined)?.text;
+      if (text) console.log(block.type === 'header' ? `# ${text}` : text);
+      if (block.type === 'context')
+        console.log(((block.elements as Json[])[0] as { text: string }).text);
+      if (block.type === 'actions')
+        console.log(
+          `[button] ${(((block.elements as Json[])[0] as Json).text as { text: string }).text}`,
+        );
+    }
+  }
 }
 
 const MODES = ['push', 'pull', 'fc', 'topic'] as const;
@@ -352,6 +462,7 @@ async function driversFor(
 async function main(): Promise<void> {
   const mode = modeArgument();
   const cloud = await startLocalCloud();
+  const robots = await startRobots();
   let tracker: Tracker | undefined;
   const invoke = (event: Buffer) =>
     invokeFunction((e, c) => (tracker as Tracker).handle(e, c), event, cloud.functionSpec);
@@ -364,6 +475,9 @@ async function main(): Promise<void> {
       POLL_MAX_DELAY_S: '3',
       TRACK_TIMEOUT_S: '20',
       LOG_LEVEL: 'info',
+      // The stuck task stops progressing: alert after 4 checks without progress.
+      ALERT_STALL_CHECKS: '4',
+      ...robots.env,
       ...drivers.env,
     },
     { logDestination: { write: (line: string) => void progress(line) } },
@@ -406,7 +520,12 @@ async function main(): Promise<void> {
 
     const expected = TASKS.length + 1;
     const deadline = Date.now() + 55_000;
-    while (new Set(cloud.webhook.deliveries.map((d) => d.id)).size < expected) {
+    // Firing notices arrive on the same webhook; the demo waits for one summary per task.
+    const summaries = () =>
+      cloud.webhook.deliveries.filter(
+        (d) => (JSON.parse(d.body) as { type: string }).type === SUMMARY_TYPE,
+      );
+    while (new Set(summaries().map((d) => d.id)).size < expected) {
       if (Date.now() > deadline) throw new Error('the demo did not finish within 55 s');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -414,12 +533,12 @@ async function main(): Promise<void> {
 
     console.log(bold(`\n${'='.repeat(30)} summaries ${'='.repeat(30)}`));
     const seen = new Set<string>();
-    for (const delivery of cloud.webhook.deliveries) {
+    for (const delivery of summaries()) {
       if (seen.has(delivery.id)) continue;
       seen.add(delivery.id);
       printSummary(JSON.parse(delivery.body) as SummaryEvent, delivery.verified);
     }
-    const partial = cloud.webhook.deliveries
+    const partial = summaries()
       .map((d) => JSON.parse(d.body) as SummaryEvent)
       .find((s) => label(s.subject) === 'rm-demo-partial');
     if (process.argv.includes('--json') && partial)
@@ -427,14 +546,16 @@ async function main(): Promise<void> {
     const topic = cloud.mns.published('das-kill-summaries').length;
     console.log(
       dim(
-        `\n${topic} summaries on the MNS topic, ${cloud.webhook.deliveries.length} webhook deliveries, ` +
-          `${cloud.das.calls.length} DAS calls, ${drivers.invocations()} invocations (${mode} mode), ` +
-          `${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `\n${topic} messages on the MNS topic and ${cloud.webhook.deliveries.length} webhook deliveries ` +
+          `(${seen.size} summaries, the rest firing notices), ${cloud.das.calls.length} DAS calls, ` +
+          `${drivers.invocations()} invocations (${mode} mode), ${((Date.now() - started) / 1000).toFixed(1)} s`,
       ),
     );
+    printRenders(robots);
   } finally {
     await drivers.stop();
     await cloud.close();
+    await robots.close();
   }
 }
 

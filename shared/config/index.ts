@@ -55,6 +55,35 @@ export interface FcConfig {
   readonly qualifier: string | undefined;
 }
 
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface ChatRobot {
+  /** The robot URL; its token or key is the credential (WeCom, Slack: the only one). */
+  readonly url: Secret<URL>;
+  readonly host: string;
+  /** DingTalk `SEC…` / Lark signing secret, when the robot has signing enabled. */
+  readonly secret: Secret<string> | undefined;
+}
+
+export interface ChatConfig {
+  readonly dingtalk: (ChatRobot & { readonly keyword: string | undefined }) | undefined;
+  readonly lark: ChatRobot | undefined;
+  readonly wecom: ChatRobot | undefined;
+  readonly slack: ChatRobot | undefined;
+  /** Chat robots get notices of this severity and above (resolved notices always). */
+  readonly minSeverity: Severity;
+  readonly timeoutMs: number;
+  readonly maxAttempts: number;
+}
+
+export interface AlertConfig {
+  /** Raise a firing notice when a task is still RUNNING this long after its first check; 0 = never. */
+  readonly afterS: number;
+  /** Raise it when the counts have not moved for this many checks in a row; 0 = never. */
+  readonly stallChecks: number;
+}
+
 export interface Config {
   readonly das: { readonly endpoint: Endpoint; readonly timeoutMs: number };
   readonly mns: { readonly endpoint: URL | undefined };
@@ -69,6 +98,10 @@ export interface Config {
   readonly webhook: WebhookConfig | undefined;
   readonly poll: PollPolicy;
   readonly summary: { readonly maxFailedSessions: number; readonly showSqlLiterals: boolean };
+  readonly chat: ChatConfig;
+  readonly alert: AlertConfig;
+  /** Link to the DAS console for an instance; `{InstanceId}`, `{NodeId}`, `{TaskId}` are filled in. */
+  readonly consoleUrl: string;
   readonly batchConcurrency: number;
   readonly logLevel: LogLevel;
 }
@@ -87,6 +120,16 @@ export const DEFAULTS = {
   BATCH_CONCURRENCY: 4,
   PULL_MAX_MESSAGES: 100,
   PULL_WAIT_S: 1,
+  CHAT_TIMEOUT_S: 10,
+  CHAT_MAX_ATTEMPTS: 3,
+  ALERT_AFTER_S: 600,
+  ALERT_STALL_CHECKS: 10,
+  /**
+   * The DAS console's MySQL instance monitor page. A per-instance deep link is not documented (no
+   * public source gives one), so the instance goes in as a query the console may or may not use;
+   * set DAS_CONSOLE_URL to your console's exact link.
+   */
+  DAS_CONSOLE_URL: 'https://hdm.console.aliyun.com/#/dbMonitor/MySQL?instanceId={InstanceId}',
 } as const;
 
 /** MNS DelaySeconds upper bound: 604800 s (SendMessage doc, protocols.md 3.4). */
@@ -162,6 +205,57 @@ function parseWebhook(env: Env): WebhookConfig | undefined {
   };
 }
 
+function robot(env: Env, urlName: string, secretName?: string): ChatRobot | undefined {
+  const url = readUrl(env, urlName);
+  const secret = secretName === undefined ? undefined : readString(env, secretName);
+  if (url === undefined) {
+    if (secret !== undefined && secretName !== undefined) {
+      throw new ConfigError(secretName, `is set but ${urlName} is not`);
+    }
+    return undefined;
+  }
+  return {
+    url: new Secret(url),
+    host: url.host,
+    secret: secret === undefined ? undefined : new Secret(secret),
+  };
+}
+
+function parseChat(env: Env): ChatConfig {
+  const dingtalk = robot(env, 'DINGTALK_WEBHOOK_URL', 'DINGTALK_SECRET');
+  // DingTalk robot secrets start with SEC (custom robot doc, anchors.md 3.2).
+  if (dingtalk?.secret !== undefined && !dingtalk.secret.reveal().startsWith('SEC')) {
+    throw new ConfigError(
+      'DINGTALK_SECRET',
+      "must be the robot's signing secret, which starts with SEC (value not shown)",
+    );
+  }
+  return {
+    dingtalk:
+      dingtalk === undefined
+        ? undefined
+        : { ...dingtalk, keyword: readString(env, 'DINGTALK_KEYWORD') },
+    lark: robot(env, 'LARK_WEBHOOK_URL', 'LARK_SECRET'),
+    wecom: robot(env, 'WECOM_WEBHOOK_URL'),
+    slack: robot(env, 'SLACK_WEBHOOK_URL'),
+    minSeverity: readEnum(env, 'CHAT_MIN_SEVERITY', SEVERITIES, 'info'),
+    timeoutMs: readInt(env, 'CHAT_TIMEOUT_S', DEFAULTS.CHAT_TIMEOUT_S, { min: 1, max: 60 }) * 1000,
+    maxAttempts: readInt(env, 'CHAT_MAX_ATTEMPTS', DEFAULTS.CHAT_MAX_ATTEMPTS, { min: 1, max: 10 }),
+  };
+}
+
+function parseConsoleUrl(env: Env): string {
+  const raw = readString(env, 'DAS_CONSOLE_URL') ?? DEFAULTS.DAS_CONSOLE_URL;
+  const probe = raw.replace(/\{(InstanceId|NodeId|TaskId)\}/g, 'x');
+  if (!/^https?:\/\//.test(probe) || /[{}]/.test(probe)) {
+    throw new ConfigError(
+      'DAS_CONSOLE_URL',
+      'must be an http(s) URL; only {InstanceId}, {NodeId} and {TaskId} are filled in',
+    );
+  }
+  return raw;
+}
+
 function parsePoll(env: Env): PollPolicy {
   const minDelayS = readInt(env, 'POLL_MIN_DELAY_S', DEFAULTS.POLL_MIN_DELAY_S, {
     min: 1,
@@ -232,6 +326,15 @@ export function loadConfig(env: Env): Config {
       ),
       showSqlLiterals: readBool(env, 'SUMMARY_SHOW_SQL_LITERALS', false),
     },
+    chat: parseChat(env),
+    alert: {
+      afterS: readInt(env, 'ALERT_AFTER_S', DEFAULTS.ALERT_AFTER_S, { min: 0, max: 30 * 86_400 }),
+      stallChecks: readInt(env, 'ALERT_STALL_CHECKS', DEFAULTS.ALERT_STALL_CHECKS, {
+        min: 0,
+        max: 10_000,
+      }),
+    },
+    consoleUrl: parseConsoleUrl(env),
     batchConcurrency: readInt(env, 'BATCH_CONCURRENCY', DEFAULTS.BATCH_CONCURRENCY, {
       min: 1,
       max: 16,
@@ -252,10 +355,12 @@ export function loadConfig(env: Env): Config {
       'must be queue in pull mode (TRACK_MODE=pull): new requests must land in TRACK_QUEUE for the timer',
     );
   }
-  if (config.notifyTopic === undefined && config.webhook === undefined) {
+  const { dingtalk, lark, wecom, slack } = config.chat;
+  const chats = [dingtalk, lark, wecom, slack].filter((robotConfig) => robotConfig !== undefined);
+  if (config.notifyTopic === undefined && config.webhook === undefined && chats.length === 0) {
     throw new ConfigError(
       'NOTIFY_TOPIC',
-      'no sink is configured: set NOTIFY_TOPIC and/or WEBHOOK_URL, or nobody hears how a task ended',
+      'no sink is configured: set NOTIFY_TOPIC, WEBHOOK_URL or a chat robot (DINGTALK_WEBHOOK_URL, LARK_WEBHOOK_URL, WECOM_WEBHOOK_URL, SLACK_WEBHOOK_URL), or nobody hears how a task ended',
     );
   }
   return config;

@@ -85,6 +85,7 @@ export function createTracker(deps: TrackerDeps): Tracker {
     poll: config.poll,
     summary: config.summary,
     dasTimeoutMs: config.das.timeoutMs,
+    alert: config.alert,
   };
   const webhook =
     config.webhook === undefined ? undefined : new WebhookSink(config.webhook, deps.http);
@@ -115,7 +116,47 @@ export function createTracker(deps: TrackerDeps): Tracker {
     return new FcScheduler(invoker, target, credentials, deps.clock);
   }
 
-  function portsFor(context: FcContext, logger: Logger, budget: Budget): Ports {
+  /**
+   * Chat sinks live as long as the instance (their rate limiters and digests span invocations),
+   * and their module is loaded only when a robot is configured.
+   */
+  let chatSinks: Promise<Sink[]> | undefined;
+  function chats(): Promise<Sink[]> {
+    const { dingtalk, lark, wecom, slack } = config.chat;
+    const robots = (
+      [
+        ['dingtalk', dingtalk],
+        ['lark', lark],
+        ['wecom', wecom],
+        ['slack', slack],
+      ] as const
+    ).filter(([, robot]) => robot !== undefined);
+    if (robots.length === 0) return Promise.resolve([]);
+    chatSinks ??= import('../sinks/chat.js').then(({ ChatSink }) =>
+      robots.map(
+        ([platform, robot]) =>
+          new ChatSink({
+            platform,
+            robot: robot as NonNullable<typeof robot>,
+            keyword: platform === 'dingtalk' ? dingtalk?.keyword : undefined,
+            consoleUrl: config.consoleUrl,
+            minSeverity: config.chat.minSeverity,
+            timeoutMs: config.chat.timeoutMs,
+            maxAttempts: config.chat.maxAttempts,
+            ledger: deps.ledger,
+            http: deps.http,
+          }),
+      ),
+    );
+    return chatSinks;
+  }
+
+  function portsFor(
+    context: FcContext,
+    logger: Logger,
+    budget: Budget,
+    chatSinkList: readonly Sink[],
+  ): Ports {
     const credentials: CredentialSource = memo(
       credentialSource(context.credentials, deps.envCredentials),
     );
@@ -130,6 +171,7 @@ export function createTracker(deps: TrackerDeps): Tracker {
     const sinks: Sink[] = [];
     if (config.notifyTopic !== undefined) sinks.push(new TopicSink(config.notifyTopic, mns));
     if (webhook !== undefined) sinks.push(webhook);
+    sinks.push(...chatSinkList);
     return {
       das: deps.das,
       credentials,
@@ -185,7 +227,12 @@ export function createTracker(deps: TrackerDeps): Tracker {
           );
           return { ...requestIdOf(context), shape: 'timer', records: [] };
         }
-        const run = await pull(parsed.tick, portsFor(context, logger, budget), logger, wasCold);
+        const run = await pull(
+          parsed.tick,
+          portsFor(context, logger, budget, await chats()),
+          logger,
+          wasCold,
+        );
         return {
           ...requestIdOf(context),
           shape: 'timer',
@@ -197,7 +244,7 @@ export function createTracker(deps: TrackerDeps): Tracker {
         { shape: parsed.shape, records: parsed.records.length, coldStart: wasCold },
         'invocation',
       );
-      const ports = portsFor(context, logger, budget);
+      const ports = portsFor(context, logger, budget, await chats());
       const reports = await mapLimit(parsed.records, config.batchConcurrency, (record) =>
         processRecord(record, ports, settings),
       );

@@ -5,7 +5,7 @@
  */
 import { asError, SinkUnavailableError, TrackerError } from '../errors.js';
 import { summaryJson } from '../summary/build.js';
-import type { SummaryEvent } from '../summary/model.js';
+import type { NoticeEvent } from '../summary/model.js';
 import type { Ledger } from '../track/ledger.js';
 import type { Budget, Delivery, Sink } from './types.js';
 
@@ -15,7 +15,7 @@ export interface PublishReport {
   readonly failed: ReadonlyArray<{ readonly sink: string; readonly error: TrackerError }>;
 }
 
-export function deliveryOf(event: SummaryEvent): Delivery {
+export function deliveryOf(event: NoticeEvent): Delivery {
   return { id: event.id, json: summaryJson(event), event };
 }
 
@@ -33,7 +33,7 @@ export class Publisher {
   }
 
   async publish(
-    event: SummaryEvent,
+    event: NoticeEvent,
     alreadyDelivered: readonly string[],
     budget: Budget,
   ): Promise<PublishReport> {

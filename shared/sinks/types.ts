@@ -4,14 +4,14 @@
  * `SinkRejectedError`. Retries inside one invocation are the sink's own business and must stop
  * before `budget` runs out; retries across invocations are the publisher's (pending publication).
  */
-import type { SummaryEvent } from '../summary/model.js';
+import type { NoticeEvent } from '../summary/model.js';
 
 export interface Delivery {
   /** The CloudEvent id: stable per (TaskId, outcome), the same on every retry of every sink. */
   readonly id: string;
   /** The exact JSON text every sink sends. */
   readonly json: string;
-  readonly event: SummaryEvent;
+  readonly event: NoticeEvent;
 }
 
 /** Time left in this invocation, from the function's own timeout (FC's Node.js context has no remaining-time call). */

@@ -8,12 +8,18 @@ import type { NamedTask } from '../track/request.js';
 import type { Progress } from '../track/state.js';
 import { maskSqlLiterals, truncate } from './mask.js';
 import {
+  ALERT_TYPE,
+  type AlertEvent,
+  type AlertInfo,
   type FailedSession,
+  type NoticeEvent,
   type Outcome,
+  type ProgressData,
   SUMMARY_TYPE,
   type SummaryData,
   type SummaryError,
   type SummaryEvent,
+  type TopEntry,
 } from './model.js';
 
 export interface SummaryOptions {
@@ -31,6 +37,8 @@ export interface SummaryInput {
   readonly checks: number;
   readonly startedAt: number;
   readonly finishedAt: number;
+  /** The firing notice this summary resolves, if one was raised. */
+  readonly alert?: Omit<AlertInfo, 'Status' | 'Key'> | undefined;
 }
 
 /** Longest `Info` kept per failed session, after masking. */
@@ -87,8 +95,8 @@ function reasonCounts(rows: readonly SessionResult[]): Record<string, number> {
   return counts;
 }
 
-/** Serialises a summary exactly as every sink sends it (see `toWireJson`). */
-export function summaryJson(summary: SummaryEvent): string {
+/** Serialises a summary or notice exactly as every sink sends it (see `toWireJson`). */
+export function summaryJson(summary: NoticeEvent): string {
   return toWireJson(summary);
 }
 
@@ -109,8 +117,37 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function buildSummary(input: SummaryInput, options: SummaryOptions): SummaryEvent {
-  const { task, outcome, result, progress } = input;
+/** How many top values each of TopUsers, TopHosts and TopDbs lists. */
+export const TOP_N = 5;
+
+/** `10.1.2.3:23428` → `10.1.2.3`; `[fe80::1]:3306` → `fe80::1`; a bare IPv6 address stays whole. */
+export function hostWithoutPort(host: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+  if (bracketed) return bracketed[1] as string;
+  return (host.match(/:/g) ?? []).length === 1 ? host.replace(/:\d*$/, '') : host;
+}
+
+function top(
+  rows: readonly SessionResult[],
+  pick: (row: SessionResult) => string | undefined,
+): TopEntry[] {
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const value = pick(row);
+    if (value !== undefined && value !== '') counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, TOP_N)
+    .map(([Name, Sessions]) => ({ Name, Sessions }));
+}
+
+/** The progress part shared by summaries and firing notices. */
+function progressData(
+  input: Pick<SummaryInput, 'task' | 'result' | 'progress' | 'checks' | 'startedAt'>,
+  options: SummaryOptions,
+): ProgressData {
+  const { task, result, progress } = input;
   const rows = result?.Result ?? [];
   const failedRows = rows.filter(
     (row) => row.Reason !== undefined && FAILURE_REASONS.has(row.Reason),
@@ -119,12 +156,11 @@ export function buildSummary(input: SummaryInput, options: SummaryOptions): Summ
   const userId = result?.UserId ?? progress?.UserId;
   const nodeId = task.NodeId ?? result?.NodeId;
   const taskState = result?.TaskState ?? progress?.TaskState;
-  const data: SummaryData = {
+  return {
     TaskId: task.TaskId,
     InstanceId: task.InstanceId,
     ...(nodeId === undefined ? {} : { NodeId: nodeId }),
     ...(userId === undefined ? {} : { UserId: userId }),
-    Outcome: outcome,
     ...(taskState === undefined ? {} : { TaskState: taskState }),
     KillSuccessCount: result?.KillSuccessCount ?? progress?.KillSuccessCount ?? 0,
     KillFailCount: result?.KillFailCount ?? progress?.KillFailCount ?? 0,
@@ -136,16 +172,49 @@ export function buildSummary(input: SummaryInput, options: SummaryOptions): Summ
     FailedSessions: kept,
     FailedSessionsOmitted: failedRows.length - kept.length,
     SqlLiteralsMasked: !options.showSqlLiterals,
+    TopUsers: top(rows, (row) => row.User),
+    TopHosts: top(rows, (row) => (row.Host === undefined ? undefined : hostWithoutPort(row.Host))),
+    TopDbs: top(rows, (row) => row.Db),
     Checks: input.checks,
     StartedAt: iso(input.startedAt),
+  };
+}
+
+/** The alert key of a task: the same on its firing notice and on the summary that resolves it. */
+export function alertKey(task: NamedTask): string {
+  return `das-kill-tracker/${task.InstanceId}/${task.TaskId}`;
+}
+
+function sourceOf(task: NamedTask): string {
+  return `/das-kill-tracker/instances/${task.InstanceId}`;
+}
+
+export function buildSummary(input: SummaryInput, options: SummaryOptions): SummaryEvent {
+  const { task, outcome } = input;
+  const { TaskId, InstanceId, NodeId, UserId, StartedAt, Checks, ...progress } = progressData(
+    input,
+    options,
+  );
+  const data: SummaryData = {
+    TaskId,
+    InstanceId,
+    ...(NodeId === undefined ? {} : { NodeId }),
+    ...(UserId === undefined ? {} : { UserId }),
+    Outcome: outcome,
+    ...progress,
+    Checks,
+    StartedAt,
     FinishedAt: iso(input.finishedAt),
     DurationS: Math.max(0, Math.round((input.finishedAt - input.startedAt) / 1000)),
     ...(input.error === undefined ? {} : { Error: input.error }),
+    ...(input.alert === undefined
+      ? {}
+      : { Alert: { Key: alertKey(task), Status: 'resolved' as const, ...input.alert } }),
   };
   return fitBudget({
     specversion: '1.0',
     id: summaryId(task.TaskId, outcome),
-    source: `/das-kill-tracker/instances/${task.InstanceId}`,
+    source: sourceOf(task),
     type: SUMMARY_TYPE,
     subject: task.TaskId,
     time: iso(input.finishedAt),
@@ -154,9 +223,44 @@ export function buildSummary(input: SummaryInput, options: SummaryOptions): Summ
   });
 }
 
+export interface AlertInput {
+  readonly task: NamedTask;
+  readonly result: KillTaskResult;
+  readonly checks: number;
+  readonly startedAt: number;
+  readonly firedAt: number;
+  readonly reason: 'slow' | 'stalled';
+  readonly quietChecks: number;
+}
+
+/** A `firing` notice with the task's progress so far; its id is stable per task (one per task). */
+export function buildAlert(input: AlertInput, options: SummaryOptions): AlertEvent {
+  const { task } = input;
+  return fitBudget({
+    specversion: '1.0',
+    id: summaryId(task.TaskId, 'FIRING'),
+    source: sourceOf(task),
+    type: ALERT_TYPE,
+    subject: task.TaskId,
+    time: iso(input.firedAt),
+    datacontenttype: 'application/json',
+    data: {
+      ...progressData(input, options),
+      Alert: {
+        Key: alertKey(task),
+        Status: 'firing',
+        Reason: input.reason,
+        FiredAt: iso(input.firedAt),
+      },
+      RunningForS: Math.max(0, Math.round((input.firedAt - input.startedAt) / 1000)),
+      QuietChecks: input.quietChecks,
+    },
+  });
+}
+
 /** Drops failed sessions from the end until the JSON fits MAX_SUMMARY_BYTES. */
-function fitBudget(summary: SummaryEvent): SummaryEvent {
-  let current = summary;
+function fitBudget<E extends NoticeEvent>(event: E): E {
+  let current = event;
   while (
     Buffer.byteLength(summaryJson(current)) > MAX_SUMMARY_BYTES &&
     current.data.FailedSessions.length > 0

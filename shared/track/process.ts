@@ -4,15 +4,16 @@
  * neither be finished nor re-queued, which the invocation turns into an error so the trigger
  * delivers it again.
  */
-import type { PollPolicy } from '../config/index.js';
+import type { AlertConfig, PollPolicy } from '../config/index.js';
 import type { CredentialSource, Credentials } from '../credentials.js';
 import type { DasApi } from '../das/client.js';
+import type { KillTaskResult } from '../das/result.js';
 import { asError, InvalidEventError, TrackerError } from '../errors.js';
 import type { RecordOrigin, TrackRecord } from '../events/parse.js';
 import type { Logger } from '../logger.js';
 import type { Publisher } from '../sinks/publish.js';
 import { type Budget, remainingMs } from '../sinks/types.js';
-import { buildSummary, type SummaryOptions } from '../summary/build.js';
+import { buildAlert, buildSummary, type SummaryOptions } from '../summary/build.js';
 import type { Outcome, SummaryEvent } from '../summary/model.js';
 import { type CheckOutcome, decide, errorInfo, nextDelayS, startState } from './decide.js';
 import type { Ledger } from './ledger.js';
@@ -44,6 +45,12 @@ export interface RecordControl {
   readonly dedupe?: boolean;
   /** When to stop retrying a publication; default `TRACK_TIMEOUT_S` after the task finished. */
   readonly giveUpAt?: number;
+  /**
+   * Pull mode: the message cannot remember that an alert fired. The firing notice is raised at every
+   * check while the condition holds (its id is stable, and this instance's ledger keeps each sink
+   * from getting it twice), and the summary resolves it when the condition held at the end.
+   */
+  readonly stateless?: boolean;
 }
 
 export interface TrackerPorts {
@@ -62,6 +69,7 @@ export interface TrackerSettings {
   readonly poll: PollPolicy;
   readonly summary: SummaryOptions;
   readonly dasTimeoutMs: number;
+  readonly alert: AlertConfig;
 }
 
 export type RecordAction =
@@ -213,9 +221,11 @@ class RecordRun {
         },
         decision.why === 'running' ? 'task still running' : 'check failed transiently; will retry',
       );
-      return this.#schedule(decision.state, decision.delayS, undefined);
+      const next = check.ok ? await this.#alertIfDue(decision.state, check.result) : decision.state;
+      return this.#schedule(next, decision.delayS, undefined);
     }
     const finishedAt = this.#ports.clock();
+    const raised = decision.state.alert ?? this.#derivedAlert(decision.state, finishedAt);
     const summary = buildSummary(
       {
         task: record.request,
@@ -226,6 +236,10 @@ class RecordRun {
         checks: decision.state.checks,
         startedAt: decision.state.startedAt,
         finishedAt,
+        alert:
+          raised === undefined
+            ? undefined
+            : { Reason: raised.reason, FiredAt: new Date(raised.firedAt).toISOString() },
       },
       this.#settings.summary,
     );
@@ -240,6 +254,65 @@ class RecordRun {
       0,
       this.#control.giveUpAt ?? finishedAt + this.#settings.poll.trackTimeoutS * 1000,
     );
+  }
+
+  /** Which alert condition holds for a running task, if any (ALERT_AFTER_S, ALERT_STALL_CHECKS). */
+  #alertCondition(state: TrackState, now: number): 'slow' | 'stalled' | undefined {
+    const { afterS, stallChecks } = this.#settings.alert;
+    if (stallChecks > 0 && state.quiet >= stallChecks) return 'stalled';
+    if (afterS > 0 && now - state.startedAt >= afterS * 1000) return 'slow';
+    return undefined;
+  }
+
+  /** Raises the firing notice once (or again, to the sinks that missed it) while a task runs. */
+  async #alertIfDue(state: TrackState, result: KillTaskResult): Promise<TrackState> {
+    const now = this.#ports.clock();
+    const raised = state.alert;
+    const reason = raised?.reason ?? this.#alertCondition(state, now);
+    if (reason === undefined) return state;
+    const sinks = this.#ports.publisher.sinkNames;
+    if (
+      raised !== undefined &&
+      !this.#control.stateless &&
+      sinks.every((s) => raised.delivered.includes(s))
+    )
+      return state;
+    const firedAt = raised?.firedAt ?? now;
+    const event = buildAlert(
+      {
+        task: state.request,
+        result,
+        checks: state.checks,
+        startedAt: state.startedAt,
+        firedAt,
+        reason,
+        quietChecks: state.quiet,
+      },
+      this.#settings.summary,
+    );
+    const report = await this.#ports.publisher.publish(
+      event,
+      raised?.delivered ?? [],
+      this.#ports.budget,
+    );
+    const failures = report.failed.map((f) => ({ sink: f.sink, err: errorView(f.error) }));
+    this.#log.warn(
+      { id: event.id, key: event.data.Alert.Key, reason, delivered: report.delivered, failures },
+      raised === undefined ? 'alert firing' : 'alert firing: delivered to the sinks that missed it',
+    );
+    return { ...state, alert: { firedAt, reason, delivered: report.delivered } };
+  }
+
+  /** Pull mode: the alert a task would have raised, judged from its state at the end. */
+  #derivedAlert(
+    state: TrackState,
+    now: number,
+  ): { reason: 'slow' | 'stalled'; firedAt: number } | undefined {
+    if (!this.#control.stateless) return undefined;
+    const reason = this.#alertCondition(state, now);
+    if (reason === undefined) return undefined;
+    const firedAt = reason === 'slow' ? state.startedAt + this.#settings.alert.afterS * 1000 : now;
+    return { reason, firedAt };
   }
 
   async #check(state: TrackState, credentials: Credentials): Promise<CheckOutcome> {

@@ -170,6 +170,7 @@ export async function runPull(
         scheduler: new VisibilityScheduler(mns, queue, message.receiptHandle),
         ack: () => mns.deleteMessage(queue, message.receiptHandle),
         dedupe: false,
+        stateless: true,
         // The body cannot carry a pending publication: give up a task's window after its deadline.
         ...(state === undefined
           ? {}

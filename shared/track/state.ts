@@ -55,6 +55,15 @@ export interface TrackState {
   readonly wakeAt?: number;
   /** Hops taken in the current wait; part of the FC task id, so duplicate hops are refused. */
   readonly hop?: number;
+  /** The firing notice raised for this task, if any (the alert lifecycle). */
+  readonly alert?: RaisedAlert;
+}
+
+export interface RaisedAlert {
+  readonly firedAt: number;
+  readonly reason: 'slow' | 'stalled';
+  /** Sinks that took the firing notice; the others get it at the next check. */
+  readonly delivered: readonly string[];
 }
 
 export const STATE_VERSION = 1;
@@ -102,6 +111,20 @@ function parseError(value: unknown): ErrorInfo | undefined | 'bad' {
   return typeof value.RequestId === 'string'
     ? { Code: value.Code, Message: value.Message, RequestId: value.RequestId }
     : { Code: value.Code, Message: value.Message };
+}
+
+function parseAlert(value: unknown): RaisedAlert | undefined | 'bad' {
+  if (value === undefined) return undefined;
+  if (!isObject(value) || !isTime(value.firedAt)) return 'bad';
+  const { reason, delivered } = value;
+  if (
+    (reason !== 'slow' && reason !== 'stalled') ||
+    !Array.isArray(delivered) ||
+    !delivered.every((d) => typeof d === 'string')
+  ) {
+    return 'bad';
+  }
+  return { firedAt: value.firedAt, reason, delivered: delivered as string[] };
 }
 
 function parsePending(value: unknown): PendingPublication | undefined | 'bad' {
@@ -158,6 +181,7 @@ export function checkTrackState(value: Json): StateCheck {
   }
   const progress = parseProgress(value.progress);
   const lastError = parseError(value.lastError);
+  const alert = parseAlert(value.alert);
   if (
     !isCount(value.checks) ||
     !isTime(value.startedAt) ||
@@ -167,6 +191,7 @@ export function checkTrackState(value: Json): StateCheck {
     (value.hop !== undefined && !isCount(value.hop)) ||
     progress === 'bad' ||
     lastError === 'bad' ||
+    alert === 'bad' ||
     pending === 'bad'
   ) {
     return { ok: false, reason: 'track state bookkeeping is damaged', request };
@@ -183,6 +208,7 @@ export function checkTrackState(value: Json): StateCheck {
     ...(pending === undefined ? {} : { pending }),
     ...(value.wakeAt === undefined ? {} : { wakeAt: value.wakeAt as number }),
     ...(value.hop === undefined ? {} : { hop: value.hop as number }),
+    ...(alert === undefined ? {} : { alert }),
   };
   return { ok: true, state };
 }

@@ -1,11 +1,9 @@
-import MNS from '@alicloud/mns/lib/client.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TRACK_QUEUE, USER_CREDENTIALS } from '../../emulators/cloud.js';
+import { TRACK_QUEUE } from '../../emulators/cloud.js';
 import { realisticSessions } from '../../emulators/das/index.js';
-import { QueueTrigger } from '../../emulators/fc/queue-trigger.js';
-import { invokeFunction } from '../../emulators/fc/runtime.js';
+import type { QueueTrigger } from '../../emulators/fc/queue-trigger.js';
 import type { SummaryEvent } from '../../shared/summary/model.js';
-import { type Harness, startHarness, until } from '../helpers/tracker.js';
+import { type Harness, queueLoop, startHarness, until } from '../helpers/tracker.js';
 
 let h: Harness | undefined;
 let trigger: QueueTrigger | undefined;
@@ -52,21 +50,9 @@ describe.each(['event-driven', 'event-streaming'] as const)(
           finalState: task.fate,
         });
       }
-      trigger = new QueueTrigger({
-        mnsUrl: harness.cloud.mns.url,
-        accountId: harness.cloud.functionSpec.accountId,
-        credentials: USER_CREDENTIALS,
-        queue: TRACK_QUEUE,
-        mode,
-        isBase64Decode: false,
-        invoke: (event) =>
-          invokeFunction((e, c) => harness.tracker.handle(e, c), event, harness.cloud.functionSpec),
-      });
-      trigger.start();
-      const producer = new MNS(harness.cloud.functionSpec.accountId, {
-        ...USER_CREDENTIALS,
-        endpoint: harness.cloud.mns.url,
-      });
+      const loop = queueLoop(harness, mode);
+      trigger = loop.trigger;
+      const producer = loop.producer;
       // Act: a runbook announces each task as raw JSON, another as base64.
       for (const [i, task] of TASKS.entries()) {
         const body = JSON.stringify({ InstanceId: task.InstanceId, TaskId: task.TaskId });
@@ -88,7 +74,7 @@ describe.each(['event-driven', 'event-streaming'] as const)(
         [TASKS[2].TaskId]: 'TIMEOUT',
       });
       expect(harness.cloud.das.checksOf(TASKS[0].TaskId)).toBeGreaterThan(1);
-      expect(trigger.deadLetters).toEqual([]);
+      expect(loop.trigger.deadLetters).toEqual([]);
       await until(() => harness.cloud.mns.messages(TRACK_QUEUE).length === 0, 5000);
     });
   },

@@ -23,6 +23,7 @@ export const SETTINGS: TrackerSettings = {
   poll: POLICY,
   summary: { maxFailedSessions: 20, showSqlLiterals: false },
   dasTimeoutMs: 5000,
+  alert: { afterS: 0, stallChecks: 0 },
 };
 
 /** A clock tests move by hand. */

@@ -1,5 +1,13 @@
 /** Runs the production tracker against a local cloud, as FC would, with its log lines captured. */
-import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../emulators/cloud.js';
+import MNS from '@alicloud/mns/lib/client.js';
+import {
+  type LocalCloud,
+  type LocalCloudOptions,
+  startLocalCloud,
+  TRACK_QUEUE,
+  USER_CREDENTIALS,
+} from '../../emulators/cloud.js';
+import { QueueTrigger } from '../../emulators/fc/queue-trigger.js';
 import { type InvokeResult, invokeFunction } from '../../emulators/fc/runtime.js';
 import { createProductionTracker } from '../../shared/runtime/production.js';
 import type { Tracker } from '../../shared/runtime/tracker.js';
@@ -65,4 +73,27 @@ export async function until(
       throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
+}
+
+/**
+ * The harness's tracking queue with an MNS queue trigger on it (started), and a producer that
+ * announces track requests with a user's key, as a runbook would.
+ */
+export function queueLoop(h: Harness, mode: 'event-driven' | 'event-streaming' = 'event-driven') {
+  const trigger = new QueueTrigger({
+    mnsUrl: h.cloud.mns.url,
+    accountId: h.cloud.functionSpec.accountId,
+    credentials: USER_CREDENTIALS,
+    queue: TRACK_QUEUE,
+    mode,
+    isBase64Decode: false,
+    invoke: (event) =>
+      invokeFunction((e, c) => h.tracker.handle(e, c), event, h.cloud.functionSpec),
+  });
+  trigger.start();
+  const producer = new MNS(h.cloud.functionSpec.accountId, {
+    ...USER_CREDENTIALS,
+    endpoint: h.cloud.mns.url,
+  });
+  return { trigger, producer };
 }

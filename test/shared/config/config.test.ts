@@ -102,7 +102,9 @@ describe('loadConfig', () => {
 
   it('requires a tracking queue and at least one sink', () => {
     expect(configError({ NOTIFY_TOPIC: 't' }).variable).toBe('TRACK_QUEUE');
-    expect(configError({ TRACK_QUEUE: 'q' }).message).toMatch(/NOTIFY_TOPIC and\/or WEBHOOK_URL/);
+    expect(configError({ TRACK_QUEUE: 'q' }).message).toMatch(
+      /set NOTIFY_TOPIC, WEBHOOK_URL or a chat robot/,
+    );
   });
 
   it('never prints a webhook URL or secret, in messages or when the config is logged', () => {

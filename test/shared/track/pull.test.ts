@@ -159,6 +159,31 @@ describe('runPull', () => {
   });
 });
 
+describe('runPull: the alert lifecycle without state in the message', () => {
+  it('fires once per sink while a task stalls, and the final summary resolves it', async () => {
+    await send(RDS_REQUEST);
+    let state = 'RUNNING';
+    const das = new ScriptedDas(() => result({ TaskState: state, KillSuccessCount: 1 }));
+    const sink = new RecordingSink();
+    const ports = testPorts({
+      das,
+      sinks: [sink],
+      clock: clock.read,
+      deadline: Number.MAX_SAFE_INTEGER,
+    });
+    const settings = { ...SETTINGS, alert: { afterS: 0, stallChecks: 2 } };
+    for (let i = 0; i < 6; i += 1) {
+      if (i === 5) state = 'SUCCESS';
+      await runPull(ports, settings, async () => adapter, QUEUE, OPTIONS);
+      clock.advance(SETTINGS.poll.maxDelayS * 1000 + 1);
+    }
+    expect(sink.deliveries.map((d) => [d.event.type, d.event.data.Alert?.Status])).toEqual([
+      ['das-kill-tracker.alert', 'firing'],
+      ['das-kill-tracker.summary', 'resolved'],
+    ]);
+  });
+});
+
 describe('pulledRecord', () => {
   it('takes checks and the deadline from DequeueCount and FirstDequeueTime', () => {
     const record = pulledRecord(
