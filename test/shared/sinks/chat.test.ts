@@ -167,6 +167,20 @@ describe('ChatSink against each platform receiver', () => {
     });
   });
 
+  it('is refused by Slack when the webhook URL is wrong (404 no_service), as a permanent failure', async () => {
+    const robot = await SlackReceiver.start();
+    receivers.push(robot);
+    const wrong = robot.url.replace(/[^/]+$/, 'not-the-secret-path');
+    const error = await failureOf(
+      sinkFor('slack', { SLACK_WEBHOOK_URL: wrong }, Date.now).publish(
+        deliveryOf(summary(10)),
+        budget(Date.now),
+      ),
+    );
+    expect(error).toBeInstanceOf(SinkRejectedError);
+    expect(robot.messages).toHaveLength(0);
+  });
+
   it('skips notices below CHAT_MIN_SEVERITY without failing', async () => {
     const robot = await WeComReceiver.start();
     receivers.push(robot);
