@@ -4,10 +4,46 @@
  * `index.handler` convention (protocols.md 4.1); minified, with a source map.
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 
 const FUNCTIONS_DIR = 'functions';
 const OUT_DIR = 'dist';
+
+const shim = (name: string) =>
+  fileURLToPath(new URL(`../shared/shims/${name}.ts`, import.meta.url));
+
+/**
+ * Modules the SDKs load whole although the tracker uses a sliver of them, replaced at bundle time
+ * by small stand-ins with the same behaviour for that use (each file says what and why, and its
+ * test compares it with the real module):
+ * - `@alicloud/credentials` (openapi-client builds static credentials from it): 66 KB;
+ * - `xml2js` (both SDKs only parse; the real one loads `xmlbuilder` too): 87 KB with it;
+ * - `thread-stream` (pino's transports, never used);
+ * - `assert` where sonic-boom imports it, and `worker_threads` where pino's tools import it (Node
+ *   built-ins that cost milliseconds to load for one call and one flag).
+ */
+export const SHIMS: Plugin = {
+  name: 'das-kill-tracker-shims',
+  setup(b) {
+    const targets: Record<string, string> = {
+      '@alicloud/credentials': shim('alicloud-credentials'),
+      xml2js: shim('xml2js'),
+      'thread-stream': shim('thread-stream'),
+    };
+    b.onResolve({ filter: /^(@alicloud\/credentials|xml2js|thread-stream)$/ }, (args) => ({
+      path: targets[args.path] as string,
+    }));
+    b.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]sonic-boom[\\/]/.test(args.importer) ? { path: shim('assert') } : undefined,
+    );
+    b.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
+      /[\\/]pino[\\/]lib[\\/]tools\.js$/.test(args.importer)
+        ? { path: shim('worker-threads') }
+        : undefined,
+    );
+  },
+};
 
 export async function buildFunctions(): Promise<Array<{ name: string; bytes: number }>> {
   await rm(OUT_DIR, { recursive: true, force: true });
@@ -31,6 +67,7 @@ export async function buildFunctions(): Promise<Array<{ name: string; bytes: num
       legalComments: 'external',
       logLevel: 'warning',
       // Nothing is external. (@alicloud/mns is imported as lib/client.js in the source, bundling.md.)
+      plugins: [SHIMS],
     });
     // The repository is "type": "module"; the bundle is CommonJS, as FC loads it.
     await writeFile(`${outdir}/package.json`, `${JSON.stringify({ type: 'commonjs' })}\n`);

@@ -2,14 +2,13 @@
  * Where the tracker's Alibaba Cloud credentials come from (SPEC 4): in FC, the function role's
  * STS credentials from `context.credentials`, fresh for every invocation; elsewhere the standard
  * `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET` / `ALIBABA_CLOUD_SECURITY_TOKEN`
- * variables (the names `@alicloud/credentials` reads, protocols.md 4.1); failing both, the rest of
- * the default credential chain of `@alicloud/credentials` (profile file, ECS RAM role, OIDC, URI),
- * loaded only then because it is the SDK's heaviest module (bundling.md: about 45 ms to load).
+ * variables (the names `@alicloud/credentials` reads, protocols.md 4.1). The rest of that package's
+ * default chain (profile file, ECS RAM role, OIDC, URI) is not bundled: it is the SDK's heaviest
+ * module (bundling.md: about 45 ms to load) and a function in FC never needs it.
  */
 import { type Env, readString } from './config/env.js';
 import { Secret } from './config/secret.js';
 import { ConfigError } from './errors.js';
-import { cjsDefault } from './interop.js';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -45,24 +44,11 @@ export function envCredentials(env: Env): Secret<Credentials> | undefined {
   );
 }
 
-async function defaultChain(): Promise<Credentials> {
-  const module = await import('@alicloud/credentials');
-  const Credential = cjsDefault<typeof module.default.default>(module.default);
-  const client = new Credential();
-  const model = await client.getCredential();
-  if (!model.accessKeyId || !model.accessKeySecret) {
-    throw new ConfigError(
-      'ALIBABA_CLOUD_ACCESS_KEY_ID',
-      'no credentials: not in FC (context.credentials), no ALIBABA_CLOUD_* variables, and the default chain found none',
-    );
-  }
-  return model.securityToken
-    ? {
-        accessKeyId: model.accessKeyId,
-        accessKeySecret: model.accessKeySecret,
-        securityToken: model.securityToken,
-      }
-    : { accessKeyId: model.accessKeyId, accessKeySecret: model.accessKeySecret };
+async function noCredentials(): Promise<Credentials> {
+  throw new ConfigError(
+    'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    'no credentials: not in FC (no context.credentials) and no ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET set',
+  );
 }
 
 /** Picks the source for one invocation: context first, then the environment, then the chain. */
@@ -81,5 +67,5 @@ export function credentialSource(
     return async () => credentials;
   }
   if (fromEnv !== undefined) return async () => fromEnv.reveal();
-  return defaultChain;
+  return noCredentials;
 }

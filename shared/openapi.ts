@@ -7,14 +7,44 @@
  * JSON (an HTML 502 from a gateway), and Node/tea errors for the network. It never retries by
  * itself (protocols.md 2.3, gotchas 5-7).
  */
-import OpenApiModule, { Config } from '@alicloud/openapi-client';
+import type OpenApiModule from '@alicloud/openapi-client';
+import type { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import type { RuntimeOptions } from '@alicloud/tea-util';
 import type { Endpoint } from './config/index.js';
 import type { Credentials } from './credentials.js';
 import type { ErrorDetails, TrackerError } from './errors.js';
 import { cjsDefault } from './interop.js';
 
-const OpenApiClient = cjsDefault<typeof OpenApiModule.default>(OpenApiModule);
 export type OpenApiClient = InstanceType<typeof OpenApiModule.default>;
+
+/** The parts of `@alicloud/openapi-client` (and `@alicloud/tea-util`) the tracker uses. */
+export interface OpenApiSdk {
+  readonly Client: typeof OpenApiModule.default;
+  readonly Config: typeof Config;
+  readonly Params: typeof Params;
+  readonly OpenApiRequest: typeof OpenApiRequest;
+  readonly RuntimeOptions: typeof RuntimeOptions;
+}
+
+let sdk: Promise<OpenApiSdk> | undefined;
+
+/**
+ * Loads the SDK on first use, not when the function module loads: with the `node:https` and `tls`
+ * modules it requires it is most of the bundle's start-up time, and an invocation that does not
+ * call DAS (a rejected event, a pending publication) never needs it.
+ */
+export function openApiSdk(): Promise<OpenApiSdk> {
+  sdk ??= Promise.all([import('@alicloud/openapi-client'), import('@alicloud/tea-util')]).then(
+    ([openapi, util]) => ({
+      Client: cjsDefault<typeof OpenApiModule.default>(openapi.default),
+      Config: openapi.Config,
+      Params: openapi.Params,
+      OpenApiRequest: openapi.OpenApiRequest,
+      RuntimeOptions: util.RuntimeOptions,
+    }),
+  );
+  return sdk;
+}
 
 /** Transport failures of Node's http stack and of tea's request layer. */
 const NETWORK_CODES = new Set([
@@ -116,18 +146,16 @@ export function classifyOpenApiError(thrown: unknown, c: Classification): Tracke
  */
 export class OpenApiClients {
   readonly #regionId: string;
-  readonly #create: (config: Config) => OpenApiClient;
+  readonly #create: ((config: Config) => OpenApiClient) | undefined;
   #cached: { key: string; client: OpenApiClient } | undefined;
 
-  constructor(
-    regionId: string,
-    create: (config: Config) => OpenApiClient = (config) => new OpenApiClient(config),
-  ) {
+  constructor(regionId: string, create?: (config: Config) => OpenApiClient) {
     this.#regionId = regionId;
     this.#create = create;
   }
 
-  for(endpoint: Endpoint, credentials: Credentials): OpenApiClient {
+  async for(endpoint: Endpoint, credentials: Credentials): Promise<OpenApiClient> {
+    const { Client, Config } = await openApiSdk();
     // The whole credential is the key: a rotated secret must never reuse a client signed with the old one.
     const key = [
       endpoint.protocol,
@@ -145,7 +173,7 @@ export class OpenApiClients {
       regionId: this.#regionId,
     });
     if (credentials.securityToken !== undefined) config.securityToken = credentials.securityToken;
-    const client = this.#create(config);
+    const client = this.#create?.(config) ?? new Client(config);
     this.#cached = { key, client };
     return client;
   }

@@ -2,10 +2,11 @@
  * The official SDK (`@alicloud/openapi-client`) pointed at a DAS emulator, calling an action
  * exactly as the generated DAS SDK does. For tests and the demo, which also create tasks.
  */
-import OpenApiModule, { Config, OpenApiRequest } from '@alicloud/openapi-client';
+import OpenApiModule, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import { dasRpcParams } from '../../shared/das/client.js';
 import { cjsDefault } from '../../shared/interop.js';
+import type { OpenApiSdk } from '../../shared/openapi.js';
 
 const Client = cjsDefault<typeof OpenApiModule.default>(OpenApiModule);
 export type DasSdkClient = InstanceType<typeof OpenApiModule.default>;
@@ -31,7 +32,7 @@ export function callDas(
   version?: string,
 ): Promise<{ [key: string]: unknown }> {
   return client.callApi(
-    dasRpcParams(action, version),
+    dasRpcParams({ Params } as OpenApiSdk, action, version),
     new OpenApiRequest({ query }),
     new RuntimeOptions(runtime),
   );

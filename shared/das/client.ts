@@ -7,12 +7,18 @@
  * function runs in (every DAS API page). Parameters as in the SDK's generated client
  * (aliyun/alibabacloud-typescript-sdk `das-20200116/src/client.ts`, getKillInstanceSessionTaskResultWithOptions).
  */
-import { type Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
-import { RuntimeOptions } from '@alicloud/tea-util';
+import type { Config, Params } from '@alicloud/openapi-client';
 import type { Endpoint } from '../config/index.js';
 import type { Credentials } from '../credentials.js';
 import { DasRejectedError, DasUnavailableError, type TrackerError } from '../errors.js';
-import { classifyOpenApiError, field, type OpenApiClient, OpenApiClients } from '../openapi.js';
+import {
+  classifyOpenApiError,
+  field,
+  type OpenApiClient,
+  OpenApiClients,
+  type OpenApiSdk,
+  openApiSdk,
+} from '../openapi.js';
 import type { TrackRequest } from '../track/request.js';
 import { type KillTaskResult, parseKillTaskResult } from './result.js';
 
@@ -67,8 +73,8 @@ function businessFailure(body: Record<string, unknown>): TrackerError {
  * `das-20200116/src/client.ts`): RPC, `POST /`, parameters in the query, JSON answer. The config's
  * protocol (https by default, http for the emulator) overrides `protocol` here.
  */
-export function dasRpcParams(action: string, version = DAS_VERSION): Params {
-  return new Params({
+export function dasRpcParams(sdk: OpenApiSdk, action: string, version = DAS_VERSION): Params {
+  return new sdk.Params({
     action,
     version,
     protocol: 'HTTPS',
@@ -113,16 +119,20 @@ export class OpenApiDas implements DasApi {
       TaskId: request.TaskId,
     };
     if (request.NodeId !== undefined) query.NodeId = request.NodeId;
-    const runtime = new RuntimeOptions({
-      readTimeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 5000),
-      autoretry: false,
-    });
     let response: { [key: string]: unknown };
     try {
-      response = await this.#clients
-        .for(this.#endpoint, credentials)
-        .callApi(dasRpcParams(ACTION), new OpenApiRequest({ query }), runtime);
+      const sdk = await openApiSdk();
+      const runtime = new sdk.RuntimeOptions({
+        readTimeout: timeoutMs,
+        connectTimeout: Math.min(timeoutMs, 5000),
+        autoretry: false,
+      });
+      const client = await this.#clients.for(this.#endpoint, credentials);
+      response = await client.callApi(
+        dasRpcParams(sdk, ACTION),
+        new sdk.OpenApiRequest({ query }),
+        runtime,
+      );
     } catch (thrown) {
       throw classifyDasError(thrown);
     }

@@ -3,7 +3,7 @@
  * `lib/client.js`, not the package root: its `index.js` chooses between `lib/` and `es5/` at run
  * time, and the es5 build needs `babel-runtime`, which the package does not declare (bundling.md).
  */
-import MNS from '@alicloud/mns/lib/client.js';
+import type MNS from '@alicloud/mns/lib/client.js';
 import type { Credentials } from '../credentials.js';
 import { ConfigError } from '../errors.js';
 import type { MnsSdkClient } from './client.js';
@@ -33,11 +33,14 @@ export function mnsEndpoint(location: MnsLocation): URL {
   );
 }
 
-export function createMnsSdk(
+/** Builds the client; the SDK (with its HTTP and XML stack) is loaded on first use. */
+export async function createMnsSdk(
   endpoint: URL,
   credentials: Credentials,
   timeoutMs: number,
-): MnsSdkClient {
+): Promise<MnsSdkClient> {
+  // A CommonJS module with `module.exports = Client`: the default import is the class in every runner.
+  const { default: Client } = await import('@alicloud/mns/lib/client.js');
   // The SDK asserts an account id even when given an endpoint; it only uses it to build one.
   const accountId = ACCOUNT_IN_HOST.exec(endpoint.host)?.[1] ?? 'account';
   const options: MNS.Options = {
@@ -48,5 +51,5 @@ export function createMnsSdk(
     connectTimeout: Math.min(timeoutMs, 5000),
   };
   if (credentials.securityToken !== undefined) options.securityToken = credentials.securityToken;
-  return new MNS(accountId, options) as unknown as MnsSdkClient;
+  return new Client(accountId, options) as unknown as MnsSdkClient;
 }

@@ -9,7 +9,7 @@ import { envCredentials } from '../credentials.js';
 import { OpenApiDas } from '../das/client.js';
 import { createLogger } from '../logger.js';
 import { createMnsSdk } from '../mns/sdk.js';
-import { defaultHttpDeps, type HttpDeps } from '../sinks/webhook.js';
+import { defaultHttpDeps, type HttpDeps } from '../sinks/http.js';
 import { Ledger } from '../track/ledger.js';
 import { OpenApiFcInvoker } from '../transport/fc.js';
 import { createTracker, type Tracker } from './tracker.js';

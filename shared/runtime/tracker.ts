@@ -13,10 +13,11 @@ import { parseEvent, type TimerTick } from '../events/parse.js';
 import type { Logger } from '../logger.js';
 import { MnsAdapter, type MnsSdkClient } from '../mns/client.js';
 import { mnsEndpoint } from '../mns/sdk.js';
+import type { HttpDeps } from '../sinks/http.js';
 import { Publisher } from '../sinks/publish.js';
 import { TopicSink } from '../sinks/topic.js';
 import type { Budget, Sink } from '../sinks/types.js';
-import { type HttpDeps, WebhookSink } from '../sinks/webhook.js';
+import { WebhookSink } from '../sinks/webhook.js';
 import type { Ledger } from '../track/ledger.js';
 import {
   processRecord,
@@ -40,7 +41,7 @@ export interface TrackerDeps {
   readonly clock: () => number;
   readonly random: () => number;
   readonly envCredentials: Secret<Credentials> | undefined;
-  readonly mnsSdk: (endpoint: URL, credentials: Credentials) => MnsSdkClient;
+  readonly mnsSdk: (endpoint: URL, credentials: Credentials) => Promise<MnsSdkClient>;
   /** Builds the FC 3.0 invocation client for an endpoint (FC self-invocation transport). */
   readonly fcInvoker: (endpoint: Endpoint) => FcInvoker;
   readonly http: HttpDeps;
@@ -166,7 +167,7 @@ export function createTracker(deps: TrackerDeps): Tracker {
         accountId: context.accountId,
         region: context.region,
       });
-      return new MnsAdapter(deps.mnsSdk(endpoint, await credentials()));
+      return new MnsAdapter(await deps.mnsSdk(endpoint, await credentials()));
     });
     const sinks: Sink[] = [];
     if (config.notifyTopic !== undefined) sinks.push(new TopicSink(config.notifyTopic, mns));

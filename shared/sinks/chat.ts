@@ -25,9 +25,9 @@ import { slackRenderer } from '../notify/render/slack.js';
 import type { ChatRenderer, Platform } from '../notify/render/types.js';
 import { wecomRenderer } from '../notify/render/wecom.js';
 import type { Ledger } from '../track/ledger.js';
+import { type HttpDeps, postOnce, USER_AGENT, withRetries } from './http.js';
 import { SlidingWindowLimiter, type Window } from './ratelimit.js';
 import { type Budget, type Delivery, remainingMs, type Sink } from './types.js';
-import { type HttpDeps, postOnce, USER_AGENT, withRetries } from './webhook.js';
 
 export const PLATFORM_LIMITS: Readonly<Record<Platform, readonly Window[]>> = {
   dingtalk: [{ limit: 20, ms: 60_000 }],
@@ -209,7 +209,7 @@ export class ChatSink implements Sink {
         now,
       );
       if (!result.ok) return result.failure;
-      return platformFailure(this.name, result.text, label);
+      return platformFailure(this.name, result.answer.text, label);
     });
   }
 

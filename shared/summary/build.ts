@@ -136,10 +136,13 @@ function top(
     const value = pick(row);
     if (value !== undefined && value !== '') counts.set(value, (counts.get(value) ?? 0) + 1);
   }
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, TOP_N)
-    .map(([Name, Sessions]) => ({ Name, Sessions }));
+  return (
+    [...counts.entries()]
+      // Code-unit order, not localeCompare: its first call builds ICU's collator (about 10 ms of a cold start).
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .slice(0, TOP_N)
+      .map(([Name, Sessions]) => ({ Name, Sessions }))
+  );
 }
 
 /** The progress part shared by summaries and firing notices. */

@@ -20,12 +20,16 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
-import { RuntimeOptions } from '@alicloud/tea-util';
+import type { Config } from '@alicloud/openapi-client';
 import type { Endpoint } from '../config/index.js';
 import type { CredentialSource, Credentials } from '../credentials.js';
 import { ConfigError, FcRejectedError, FcUnavailableError } from '../errors.js';
-import { classifyOpenApiError, type OpenApiClient, OpenApiClients } from '../openapi.js';
+import {
+  classifyOpenApiError,
+  type OpenApiClient,
+  OpenApiClients,
+  openApiSdk,
+} from '../openapi.js';
 import type { Scheduler } from '../track/process.js';
 import type { TrackState } from '../track/state.js';
 
@@ -95,45 +99,47 @@ export class OpenApiFcInvoker implements FcInvoker {
     invocation: AsyncInvocation,
     credentials: Credentials,
   ): Promise<'accepted' | 'duplicate'> {
-    const params = new Params({
-      action: 'InvokeFunction',
-      version: FC_API_VERSION,
-      protocol: 'HTTPS',
-      pathname: `/${FC_API_VERSION}/functions/${encodeURIComponent(invocation.functionName)}/invocations`,
-      method: 'POST',
-      authType: 'AK',
-      style: 'ROA',
-      reqBodyType: 'json',
-      bodyType: 'binary',
-    });
-    const headers: Record<string, string> = {
-      'x-fc-invocation-type': 'Async',
-      'x-fc-async-task-id': invocation.taskId,
-    };
-    if (invocation.delayS > 0) headers['x-fc-async-delay'] = String(Math.round(invocation.delayS));
-    const request = new OpenApiRequest({
-      headers,
-      query: invocation.qualifier === undefined ? {} : { qualifier: invocation.qualifier },
-      stream: Readable.from([invocation.payload]),
-    });
-    const runtime = new RuntimeOptions({
-      readTimeout: this.#timeoutMs,
-      connectTimeout: Math.min(this.#timeoutMs, 5000),
-      autoretry: false,
-    });
+    let response: { [key: string]: unknown };
     try {
-      const response = await this.#clients
-        .for(this.#endpoint, credentials)
-        .callApi(params, request, runtime);
-      // bodyType binary answers a stream; drain it so the socket is released.
-      const body = response.body;
-      if (body instanceof Readable) body.resume();
-      return 'accepted';
+      const sdk = await openApiSdk();
+      const params = new sdk.Params({
+        action: 'InvokeFunction',
+        version: FC_API_VERSION,
+        protocol: 'HTTPS',
+        pathname: `/${FC_API_VERSION}/functions/${encodeURIComponent(invocation.functionName)}/invocations`,
+        method: 'POST',
+        authType: 'AK',
+        style: 'ROA',
+        reqBodyType: 'json',
+        bodyType: 'binary',
+      });
+      const headers: Record<string, string> = {
+        'x-fc-invocation-type': 'Async',
+        'x-fc-async-task-id': invocation.taskId,
+      };
+      if (invocation.delayS > 0)
+        headers['x-fc-async-delay'] = String(Math.round(invocation.delayS));
+      const request = new sdk.OpenApiRequest({
+        headers,
+        query: invocation.qualifier === undefined ? {} : { qualifier: invocation.qualifier },
+        stream: Readable.from([invocation.payload]),
+      });
+      const runtime = new sdk.RuntimeOptions({
+        readTimeout: this.#timeoutMs,
+        connectTimeout: Math.min(this.#timeoutMs, 5000),
+        autoretry: false,
+      });
+      const client = await this.#clients.for(this.#endpoint, credentials);
+      response = await client.callApi(params, request, runtime);
     } catch (thrown) {
       const error = classifyOpenApiError(thrown, FC_ERRORS);
       if (error.status === 409) return 'duplicate';
       throw error;
     }
+    // bodyType binary answers a stream; drain it so the socket is released.
+    const body = response.body;
+    if (body instanceof Readable) body.resume();
+    return 'accepted';
   }
 }
 

@@ -170,7 +170,9 @@ export function digestTitle(notices: readonly Notice[]): string {
 export function digestOrder(notices: readonly Notice[]): Notice[] {
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   return [...notices].sort(
-    (a, b) => rank[a.severity] - rank[b.severity] || a.time.localeCompare(b.time),
+    // ISO times sort as strings; localeCompare would build ICU's collator for nothing.
+    (a, b) =>
+      rank[a.severity] - rank[b.severity] || (a.time < b.time ? -1 : a.time > b.time ? 1 : 0),
   );
 }
 

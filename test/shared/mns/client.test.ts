@@ -23,7 +23,7 @@ beforeAll(async () => {
   mns.createTopic('summaries');
   mns.createQueue('subscriber');
   mns.subscribeQueue('summaries', 'subscriber');
-  adapter = new MnsAdapter(createMnsSdk(new URL(mns.url), ROLE, 2000));
+  adapter = new MnsAdapter(await createMnsSdk(new URL(mns.url), ROLE, 2000));
 });
 
 afterAll(() => mns.close());

@@ -9,9 +9,9 @@ import {
 import { type Env, loadConfig } from '../../../shared/config/index.js';
 import { SinkRejectedError, SinkUnavailableError } from '../../../shared/errors.js';
 import { ChatSink } from '../../../shared/sinks/chat.js';
+import { defaultHttpDeps } from '../../../shared/sinks/http.js';
 import { deliveryOf } from '../../../shared/sinks/publish.js';
 import type { Budget } from '../../../shared/sinks/types.js';
-import { defaultHttpDeps } from '../../../shared/sinks/webhook.js';
 import { buildSummary } from '../../../shared/summary/build.js';
 import { Ledger } from '../../../shared/track/ledger.js';
 import { result, session } from '../../helpers/factories.js';

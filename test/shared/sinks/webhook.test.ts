@@ -3,14 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookReceiver } from '../../../emulators/webhook.js';
 import { loadConfig } from '../../../shared/config/index.js';
 import { SinkRejectedError, SinkUnavailableError } from '../../../shared/errors.js';
+import { defaultHttpDeps, retryAfterMs } from '../../../shared/sinks/http.js';
 import { deliveryOf } from '../../../shared/sinks/publish.js';
 import type { Budget } from '../../../shared/sinks/types.js';
-import {
-  defaultHttpDeps,
-  retryAfterMs,
-  standardWebhookSignature,
-  WebhookSink,
-} from '../../../shared/sinks/webhook.js';
+import { standardWebhookSignature, WebhookSink } from '../../../shared/sinks/webhook.js';
 import { buildSummary } from '../../../shared/summary/build.js';
 import { RDS_REQUEST, result, session, T0 } from '../../helpers/factories.js';
 
@@ -179,6 +175,6 @@ describe('retryAfterMs', () => {
     expect(retryAfterMs('3', 0)).toBe(3000);
     expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);
     expect(retryAfterMs('soon', 0)).toBeUndefined();
-    expect(retryAfterMs(null, 0)).toBeUndefined();
+    expect(retryAfterMs(undefined, 0)).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ beforeEach(async () => {
   clock = new ManualClock(T0);
   mns = await MnsEmulator.start({ credentials: [CREDENTIALS], clock: clock.read });
   mns.createQueue(QUEUE, { VisibilityTimeout: 60 });
-  adapter = new MnsAdapter(createMnsSdk(new URL(mns.url), CREDENTIALS, 2000));
+  adapter = new MnsAdapter(await createMnsSdk(new URL(mns.url), CREDENTIALS, 2000));
 });
 afterEach(() => mns.close());
 
