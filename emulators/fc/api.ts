@@ -108,6 +108,8 @@ export interface FcApiRequestRecord {
   invocationType?: string;
   /** The task id sent, or the one generated for an accepted async invocation. */
   taskId?: string;
+  /** The function named by an `InvokeFunction` path (`/2023-03-30/functions/{name}/invocations`). */
+  functionName?: string;
 }
 
 export interface FcRegisterOptions {
@@ -656,6 +658,7 @@ export class FcApiEmulator {
     } catch {
       functionName = undefined;
     }
+    if (functionName !== undefined) record.functionName = functionName;
     if (method !== 'POST' || functionName === undefined) {
       return error(
         400,

@@ -289,7 +289,12 @@ describe('FcApiEmulator async invocations', () => {
       [taskId, 'Succeeded'],
     ]);
     expect(calls).toHaveLength(1);
-    expect(emu.requests.at(-1)).toStrictEqual({ status: 202, invocationType: 'Async', taskId });
+    expect(emu.requests.at(-1)).toStrictEqual({
+      status: 202,
+      invocationType: 'Async',
+      taskId,
+      functionName: FN,
+    });
   });
 
   it('records the qualifier sent in the query', async () => {
@@ -380,6 +385,7 @@ describe('FcApiEmulator async invocations', () => {
       code: 'InvalidArgument',
       invocationType: 'Async',
       taskId,
+      functionName: FN,
     });
   });
 
@@ -554,7 +560,7 @@ describe('FcApiEmulator sync invocations', () => {
     // Assess
     expect(response.body.toString('utf8')).toBe('echo:héllo & <b>');
     expect(emu.tasks).toHaveLength(0);
-    expect(emu.requests).toStrictEqual([{ status: 200 }]);
+    expect(emu.requests).toStrictEqual([{ status: 200, functionName: FN }]);
   });
 
   it('answers a Buffer result byte for byte', async () => {
@@ -808,8 +814,14 @@ describe('FcApiEmulator faults', () => {
     expect(emu.task('lost_1')?.status).toBe('Enqueued');
     expect(retry.data?.statusCode).toBe(409);
     expect(emu.requests).toStrictEqual([
-      { status: 0, invocationType: 'Async', taskId: 'lost_1' },
-      { status: 409, code: 'AsyncTaskAlreadyExists', invocationType: 'Async', taskId: 'lost_1' },
+      { status: 0, invocationType: 'Async', taskId: 'lost_1', functionName: FN },
+      {
+        status: 409,
+        code: 'AsyncTaskAlreadyExists',
+        invocationType: 'Async',
+        taskId: 'lost_1',
+        functionName: FN,
+      },
     ]);
   });
 
