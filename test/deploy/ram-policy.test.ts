@@ -22,6 +22,7 @@ import { createProductionTracker } from '../../shared/runtime/production.js';
 import { POLAR_REQUEST, RDS_REQUEST } from '../helpers/factories.js';
 import { fixtureEvent } from '../helpers/fixtures.js';
 import { renderSYaml } from '../helpers/s-yaml.js';
+import { startHarness } from '../helpers/tracker.js';
 
 interface Statement {
   Effect: string;
@@ -114,31 +115,15 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-async function cloudWithTracker(env: Record<string, string>) {
-  const cloud = await startLocalCloud();
-  closers.push(() => cloud.close());
-  const tracker = createProductionTracker({
-    ...cloud.env,
-    POLL_MIN_DELAY_S: '1',
-    POLL_MAX_DELAY_S: '1',
-    PULL_WAIT_S: '0',
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const invoke = (event: unknown) =>
-    invokeFunction(
-      (e, c) => tracker.handle(e, c),
-      Buffer.isBuffer(event) ? event : JSON.stringify(event),
-      cloud.functionSpec,
-    );
-  return { cloud, invoke };
-}
+/** One-second waits between checks, a timer run that does not long-poll. */
+const FAST = { POLL_MIN_DELAY_S: '1', POLL_MAX_DELAY_S: '1', PULL_WAIT_S: '0' };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Push mode: a running check is re-queued, a finished one published. */
 async function pushRun(): Promise<Set<Grant>> {
-  const { cloud, invoke } = await cloudWithTracker({ TRACK_MODE: 'push' });
+  const { cloud, invoke, close } = await startHarness(FAST);
+  closers.push(close);
   defineTask(cloud, RDS_REQUEST, 1200);
   expect(await invoke(RDS_REQUEST)).toMatchObject({ value: { records: [{ action: 'requeued' }] } });
   await sleep(1300);
@@ -150,7 +135,8 @@ async function pushRun(): Promise<Set<Grant>> {
 
 /** Pull mode: direct requests queued, then a timer receives, hides the running one, deletes the finished one. */
 async function pullRun(): Promise<Set<Grant>> {
-  const { cloud, invoke } = await cloudWithTracker({ TRACK_MODE: 'pull' });
+  const { cloud, invoke, close } = await startHarness({ ...FAST, TRACK_MODE: 'pull' });
+  closers.push(close);
   defineTask(cloud, RDS_REQUEST, 1200);
   defineTask(cloud, POLAR_REQUEST, 600_000);
   await invoke(RDS_REQUEST);
