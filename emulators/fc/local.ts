@@ -12,9 +12,8 @@
  *   with FunctionTimeout.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { FunctionSpec } from './runtime.js';
+import { contextFor, type FunctionSpec } from './runtime.js';
 
 export const BOOTSTRAP = fileURLToPath(new URL('./bootstrap.cjs', import.meta.url));
 
@@ -79,18 +78,7 @@ export function invokeLocal(invocation: LocalInvocation): Promise<LocalResult> {
     codeDir: invocation.codeDir,
     handler: spec.handler,
     event: invocation.event.toString('base64'),
-    context: {
-      requestId: randomUUID(),
-      credentials: { ...spec.credentials },
-      function: {
-        name: spec.name,
-        handler: spec.handler,
-        memory: spec.memoryMB,
-        timeout: spec.timeoutS,
-      },
-      region: spec.region,
-      accountId: spec.accountId,
-    },
+    context: contextFor(spec),
   };
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
